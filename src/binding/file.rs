@@ -1,0 +1,1 @@
+//! One binding file -> a validated `Binding`. Stub.

@@ -1,0 +1,3 @@
+//! Binding files, the snapshot table and the watcher that keeps it current.
+
+pub mod file;

@@ -1,0 +1,13 @@
+//! nfdhcpd: answers DHCP, DHCPv6, Router and Neighbor Solicitations of VMs from the host.
+//!
+//! `wire` holds pure packet formats, `reply` pure policy, `binding` the binding files and the
+//! snapshot table; only `worker`, `sender` and `binding::watch` touch the kernel.
+
+pub mod binding;
+pub mod config;
+pub mod logging;
+pub mod reply;
+pub mod sender;
+pub mod stats;
+pub mod wire;
+pub mod worker;

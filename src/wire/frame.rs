@@ -1,0 +1,1 @@
+//! Ethernet / IPv4 / UDP envelopes. Owned by the wire work; stub.
