@@ -1,1 +1,75 @@
-//! stub
+//! Counters for every outcome a packet can have, dumped on SIGUSR1.
+//!
+//! Relaxed atomics: each counter is a tally, never used to order other memory.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! counters {
+    ($($name:ident),* $(,)?) => {
+        /// Every counter the daemon keeps. Field names are the labels in the dump.
+        #[derive(Default, Debug)]
+        pub struct Stats { $(pub $name: AtomicU64,)* }
+
+        impl Stats {
+            /// `(label, value)` pairs in declaration order.
+            pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($name), self.$name.load(Ordering::Relaxed)),)*]
+            }
+        }
+    };
+}
+
+counters! {
+    // Packets seen per queue kind, and the verdicts they got.
+    dhcp4_packets,
+    accepted_unbound,
+    dropped_bound,
+    // DHCPv4 requests by message type.
+    dhcp4_discover,
+    dhcp4_request,
+    dhcp4_inform,
+    dhcp4_release,
+    dhcp4_decline,
+    dhcp4_other_type,
+    // Replies built.
+    dhcp4_offer,
+    dhcp4_ack,
+    dhcp4_nak,
+    // Why a packet from a bound interface got no reply.
+    drop_malformed,
+    drop_spoofed,
+    drop_no_ip,
+    drop_no_server_addr,
+    drop_no_host_mac,
+    drop_other_server,
+    drop_unexpected_type,
+    drop_internal_error,
+    // The path from a worker to the tap.
+    reply_queue_full,
+    sent,
+    send_errors,
+    // Kernel-side trouble.
+    queue_recv_errors,
+    verdict_errors,
+}
+
+impl Stats {
+    /// Adds one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters as one `key=value` line, for the log.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for (name, value) in self.snapshot() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&value.to_string());
+        }
+        out
+    }
+}

@@ -1,1 +1,727 @@
-//! One binding file -> a validated `Binding`. Stub.
+//! One binding file -> a validated [`Binding`].
+//!
+//! A binding file is `<datapath>/<tap>`: the file name is the interface name, the content
+//! shell-style `KEY=VALUE` lines written by the host's management (Ganeti's ifup scripts use
+//! `cat > file`). The rules, kept from the original where they were deliberate:
+//! - Leading and trailing whitespace of a line is ignored; blank lines and `#` lines too.
+//! - The value is everything after the first `=` (the original lost text after a second
+//!   `=`); one layer of matching `'...'` or `"..."` quotes is removed; an empty value means
+//!   unset (so `MTU=` works, which the original choked on).
+//! - Keys are case-sensitive (`mac=` is not `MAC=`), as in the original; unknown keys are
+//!   ignored ([`unknown_keys`] lists them for a debug log). The last occurrence of a key wins,
+//!   so lines appended after the generated ones override them.
+//! - A line without `=` is an error; so is every value that does not parse. Each error names
+//!   its line and key, and shows the value with `{:?}` so no control character reaches a log.
+//!
+//! Nothing downstream re-validates: a [`Binding`] holds only values the reply code can use.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ipnetwork::{Ipv4Network, Ipv6Network};
+
+use crate::config::dns_name;
+use crate::wire::MacAddr;
+
+/// Larger files are not binding files (they hold a dozen short lines); the reader refuses
+/// them before reading them into memory.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024;
+
+/// Linux's IFNAMSIZ (16) minus the terminating NUL.
+const MAX_IFNAME: usize = 15;
+
+/// Smallest IPv4 MTU a host must accept (RFC 791).
+const MIN_MTU: u16 = 68;
+
+/// Every key this module understands; anything else is ignored.
+const KNOWN_KEYS: &[&str] = &[
+    "MAC", "IP", "HOSTNAME", "SUBNET", "GATEWAY", "SUBNET6", "GATEWAY6", "EUI64", "MTU", "PRIVATE",
+    "MACSPOOF", "INDEV", "INSTANCE", "TAGS",
+];
+
+/// What one interface's VM is to be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The file name, which is the interface the VM's packets arrive on.
+    pub tap: String,
+    /// INSTANCE: the VM's name, for logs only.
+    pub instance: Option<String>,
+    /// INDEV: the interface whose MAC replies come from (the bridge in a bridged setup);
+    /// the tap itself when absent (routed setup).
+    pub indev: String,
+    /// MAC: the VM's unicast MAC; requests from another MAC are spoofing unless `macspoof`.
+    pub mac: MacAddr,
+    /// IP: the address offered; without it DHCP requests get no answer.
+    pub ip: Option<Ipv4Addr>,
+    /// HOSTNAME: DHCP option 12, a valid DNS name without a trailing dot.
+    pub hostname: Option<String>,
+    /// SUBNET as written (host bits may be set; use `.network()`); contains `ip` when both
+    /// are set.
+    pub subnet: Option<Ipv4Network>,
+    /// GATEWAY: DHCP option 3. Not required to be inside `subnet` (see [`parse`]).
+    pub gateway: Option<Ipv4Addr>,
+    pub subnet6: Option<Ipv6Network>,
+    pub gateway6: Option<Ipv6Addr>,
+    /// EUI64: the VM's expected SLAAC address; shown in dumps only.
+    pub eui64: Option<Ipv6Addr>,
+    /// MTU: 68..=65535.
+    pub mtu: Option<u16>,
+    /// PRIVATE: no router is announced.
+    pub private: bool,
+    /// MACSPOOF: requests from any MAC are answered.
+    pub macspoof: bool,
+    /// TAGS: kept, unused. Unvalidated: escape it when displaying.
+    pub tags: Option<String>,
+}
+
+/// Why a binding file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingError {
+    /// 1-based; `None` for problems of the whole file (a missing MAC, a bad file name).
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    /// Includes the offending value, escaped with `{:?}`.
+    pub reason: String,
+}
+
+impl fmt::Display for BindingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "{key}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for BindingError {}
+
+impl BindingError {
+    fn file(reason: String) -> Self {
+        BindingError {
+            line: None,
+            key: None,
+            reason,
+        }
+    }
+}
+
+/// Whether `name` is a valid Linux interface name: 1 to 15 bytes, not `.` or `..`, no `/`,
+/// `:` or whitespace (the kernel's `dev_valid_name`), and, stricter than the kernel, no
+/// control characters, since the name goes into logs.
+pub fn is_interface_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_IFNAME
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
+}
+
+/// Whether a file in the state directory is a binding file: an interface name that is not
+/// a dot-file, an editor backup or a temporary file of a write-then-rename (those show up
+/// as inotify events too and must not become bindings).
+pub fn is_binding_name(name: &str) -> bool {
+    const TEMP_SUFFIXES: &[&str] = &[".tmp", ".swp", ".new"];
+    is_interface_name(name)
+        && !name.starts_with('.')
+        && !name.starts_with('#')
+        && !name.ends_with('~')
+        && !TEMP_SUFFIXES.iter().any(|s| name.ends_with(s))
+        && !name.contains(".dpkg-")
+}
+
+/// One `KEY=VALUE` line, the value unquoted.
+struct Line<'a> {
+    number: usize,
+    key: &'a str,
+    value: &'a str,
+}
+
+/// Splits the text into lines of known keys, the last occurrence of each winning.
+fn known_lines(text: &str) -> Result<HashMap<&str, Line<'_>>, BindingError> {
+    let mut lines = HashMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(BindingError {
+                line: Some(index + 1),
+                key: None,
+                reason: format!("{line:?} is not a KEY=VALUE line"),
+            });
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(BindingError {
+                line: Some(index + 1),
+                key: None,
+                reason: format!("{line:?} has no key before '='"),
+            });
+        }
+        if KNOWN_KEYS.contains(&key) {
+            let value = unquote(value.trim());
+            lines.insert(
+                key,
+                Line {
+                    number: index + 1,
+                    key,
+                    value,
+                },
+            );
+        }
+    }
+    Ok(lines)
+}
+
+/// Removes one layer of matching shell quotes.
+fn unquote(s: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    s
+}
+
+/// The known keys of a file, with typed access.
+struct Fields<'a> {
+    lines: HashMap<&'a str, Line<'a>>,
+}
+
+impl<'a> Fields<'a> {
+    /// The line of `key` when its value is set (non-empty).
+    fn line(&self, key: &str) -> Option<&Line<'a>> {
+        self.lines.get(key).filter(|l| !l.value.is_empty())
+    }
+
+    /// The parsed value of `key`, `None` when unset; a parse failure names line and key.
+    fn get<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, BindingError> {
+        let Some(line) = self.line(key) else {
+            return Ok(None);
+        };
+        parse(line.value)
+            .map(Some)
+            .map_err(|why| line_error(line, format!("{:?} {why}", line.value)))
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.line(key).is_some_and(|l| is_set(l.value))
+    }
+}
+
+fn line_error(line: &Line, reason: String) -> BindingError {
+    BindingError {
+        line: Some(line.number),
+        key: Some(line.key.to_string()),
+        reason,
+    }
+}
+
+/// Parses the binding file of interface `tap` (its file name).
+///
+/// Cross-field rule: IP must be inside SUBNET when both are set, since the subnet mask and
+/// broadcast address (options 1 and 28) come from SUBNET and an address outside them is
+/// a mistake no client can use. GATEWAY may lie outside SUBNET: routed setups give each VM
+/// a /32 (or a small subnet) and a gateway off it, which the host answers for.
+pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
+    if !is_interface_name(tap) {
+        return Err(BindingError::file(format!(
+            "file name {tap:?} is not an interface name"
+        )));
+    }
+    if u64::try_from(text.len()).unwrap_or(u64::MAX) > MAX_FILE_SIZE {
+        return Err(BindingError::file(format!(
+            "larger than {MAX_FILE_SIZE} bytes"
+        )));
+    }
+    let fields = Fields {
+        lines: known_lines(text)?,
+    };
+    let Some(mac) = fields.get("MAC", parse_mac)? else {
+        return Err(BindingError {
+            line: None,
+            key: Some("MAC".into()),
+            reason: "missing: every binding needs the VM's MAC address".into(),
+        });
+    };
+    let binding = Binding {
+        tap: tap.to_string(),
+        instance: fields.get("INSTANCE", parse_text)?,
+        indev: fields
+            .get("INDEV", parse_ifname)?
+            .unwrap_or_else(|| tap.to_string()),
+        mac,
+        ip: fields.get("IP", parse_v4)?,
+        hostname: fields.get("HOSTNAME", parse_hostname)?,
+        subnet: fields.get(
+            "SUBNET",
+            parse_as::<Ipv4Network>("IPv4 network (address/prefix)"),
+        )?,
+        gateway: fields.get("GATEWAY", parse_v4)?,
+        subnet6: fields.get(
+            "SUBNET6",
+            parse_as::<Ipv6Network>("IPv6 network (address/prefix)"),
+        )?,
+        gateway6: fields.get("GATEWAY6", parse_v6)?,
+        eui64: fields.get("EUI64", parse_v6)?,
+        mtu: fields.get("MTU", parse_mtu)?,
+        private: fields.flag("PRIVATE"),
+        macspoof: fields.flag("MACSPOOF"),
+        tags: fields.line("TAGS").map(|l| l.value.to_string()),
+    };
+    check_ip_in_subnet(&fields, &binding)?;
+    Ok(binding)
+}
+
+fn check_ip_in_subnet(fields: &Fields, b: &Binding) -> Result<(), BindingError> {
+    let (Some(ip), Some(subnet)) = (b.ip, b.subnet) else {
+        return Ok(());
+    };
+    match fields.line("IP") {
+        Some(line) if !subnet.contains(ip) => {
+            let at = fields.line("SUBNET").map_or(0, |l| l.number);
+            Err(line_error(
+                line,
+                format!("{ip} is outside SUBNET {subnet} (line {at})"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The names of keys this module ignores, in file order, for a debug log. Escape them
+/// when logging: they are raw file content.
+pub fn unknown_keys(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(key, _)| key.trim())
+        .filter(|key| !KNOWN_KEYS.contains(key))
+        .map(str::to_string)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Value parsers: the raw (non-empty) value -> typed value, or why not (the caller prefixes
+// the escaped value, so a reason reads as `"zz" is not a MAC address: ...`).
+
+/// A parser for any `FromStr` type, refusing with "is not a valid {what}".
+fn parse_as<T: FromStr>(what: &'static str) -> impl Fn(&str) -> Result<T, String> {
+    move |s| s.parse().map_err(|_| format!("is not a valid {what}"))
+}
+
+/// IP and GATEWAY: addresses a client can be given or route through.
+fn parse_v4(s: &str) -> Result<Ipv4Addr, String> {
+    let a: Ipv4Addr = parse_as("IPv4 address")(s)?;
+    if a.is_unspecified() || a.is_broadcast() || a.is_multicast() {
+        return Err("is not a unicast IPv4 address".into());
+    }
+    Ok(a)
+}
+
+fn parse_v6(s: &str) -> Result<Ipv6Addr, String> {
+    let a: Ipv6Addr = parse_as("IPv6 address")(s)?;
+    if a.is_unspecified() || a.is_multicast() {
+        return Err("is not a unicast IPv6 address".into());
+    }
+    Ok(a)
+}
+
+fn parse_mac(s: &str) -> Result<MacAddr, String> {
+    let mac: MacAddr = s
+        .parse()
+        .map_err(|e| format!("is not a MAC address: {e}"))?;
+    if mac.is_multicast() || mac.is_zero() {
+        return Err("is not a unicast MAC address".into());
+    }
+    Ok(mac)
+}
+
+fn parse_hostname(s: &str) -> Result<String, String> {
+    dns_name(s)
+        .map(str::to_string)
+        .map_err(|why| format!("is not a valid host name: {why}"))
+}
+
+fn parse_ifname(s: &str) -> Result<String, String> {
+    if !is_interface_name(s) {
+        return Err("is not an interface name (1-15 bytes, no '/', ':' or spaces)".into());
+    }
+    Ok(s.to_string())
+}
+
+/// Free text that ends up in logs: anything but control characters.
+fn parse_text(s: &str) -> Result<String, String> {
+    if s.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    Ok(s.to_string())
+}
+
+fn parse_mtu(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(n) if n >= MIN_MTU && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(format!("is not an MTU from {MIN_MTU} to {}", u16::MAX)),
+    }
+}
+
+/// PRIVATE and MACSPOOF: the original treated any non-empty value as set; the natural
+/// spellings of "off" are honoured too.
+fn is_set(value: &str) -> bool {
+    !["0", "no", "false", "off"]
+        .iter()
+        .any(|off| value.eq_ignore_ascii_case(off))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binding file of the original's README, unchanged (see shared/fixtures/README.md).
+    const ORIGINAL_TAP10: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/original-binding-tap10"
+    ));
+
+    const MINIMAL: &str = "MAC=aa:6b:39:22:33:44\n";
+
+    fn err(text: &str) -> BindingError {
+        match parse("tap0", text) {
+            Err(e) => e,
+            Ok(b) => panic!("expected an error, got {b:?}"),
+        }
+    }
+
+    /// Asserts that `text` fails on `line` and `key`, and returns the message.
+    fn err_at(text: &str, line: usize, key: &str) -> String {
+        let e = err(text);
+        assert_eq!((e.line, e.key.as_deref()), (Some(line), Some(key)), "{e}");
+        e.to_string()
+    }
+
+    fn with(extra: &str) -> String {
+        format!("{MINIMAL}{extra}\n")
+    }
+
+    #[test]
+    fn original_fixture_parses() {
+        let b = parse("tap10", ORIGINAL_TAP10).unwrap();
+        assert_eq!(
+            b,
+            Binding {
+                tap: "tap10".into(),
+                instance: None,
+                indev: "tap10".into(),
+                mac: "aa:6b:39:22:33:44".parse().unwrap(),
+                ip: Some(Ipv4Addr::new(192, 0, 2, 100)),
+                hostname: Some("testing-vm".into()),
+                subnet: Some("192.0.2.0/24".parse().unwrap()),
+                gateway: Some(Ipv4Addr::new(192, 0, 2, 1)),
+                subnet6: Some("2001:db8:aaaa:bbbb::/64".parse().unwrap()),
+                gateway6: Some("2001:db8:aaaa:bbbb::1".parse().unwrap()),
+                eui64: Some("2001:db8:aaaa:bbbb:a86b:39ff:fe22:3344".parse().unwrap()),
+                // `MTU=` is unset here; the original rejected the whole binding for it.
+                mtu: None,
+                private: false,
+                macspoof: false,
+                // `TAGS=""`: quotes removed, empty means unset.
+                tags: None,
+            }
+        );
+        assert_eq!(unknown_keys(ORIGINAL_TAP10), Vec::<String>::new());
+    }
+
+    #[test]
+    fn minimal_binding_defaults_indev_to_tap() {
+        let b = parse("tap7", MINIMAL).unwrap();
+        assert_eq!((b.indev.as_str(), b.ip, b.mtu), ("tap7", None, None));
+        assert!(!b.private && !b.macspoof);
+    }
+
+    #[test]
+    fn uppercase_mac_is_normalized() {
+        let b = parse("tap0", "MAC=AA:6B:39:22:33:44").unwrap();
+        assert_eq!(b.mac.to_string(), "aa:6b:39:22:33:44");
+    }
+
+    #[test]
+    fn quotes_removed_once() {
+        let b = parse(
+            "tap0",
+            &with("HOSTNAME=\"vm1.example.com\"\nINDEV='br0'\nINSTANCE=\"'quoted'\""),
+        )
+        .unwrap();
+        assert_eq!(b.hostname.as_deref(), Some("vm1.example.com"));
+        assert_eq!(b.indev, "br0");
+        assert_eq!(b.instance.as_deref(), Some("'quoted'"));
+        // Unmatched quotes stay, and then the value is checked as it is.
+        let msg = err_at(&with("IP=\"192.0.2.1'"), 2, "IP");
+        assert!(msg.contains("is not a valid IPv4 address"), "{msg}");
+    }
+
+    #[test]
+    fn value_keeps_text_after_second_equals() {
+        let b = parse("tap0", &with("TAGS=a=b=c\nINSTANCE=x=y")).unwrap();
+        assert_eq!(
+            (b.tags.as_deref(), b.instance.as_deref()),
+            (Some("a=b=c"), Some("x=y"))
+        );
+    }
+
+    #[test]
+    fn last_occurrence_wins() {
+        let text = "MAC=zz\nIP=192.0.2.1\nMAC=aa:6b:39:22:33:45\nIP=192.0.2.2\nGATEWAY=192.0.2.1\nGATEWAY=\n";
+        let b = parse("tap0", text).unwrap();
+        assert_eq!(b.mac.to_string(), "aa:6b:39:22:33:45");
+        assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 2)));
+        // A later empty value unsets an earlier one.
+        assert_eq!(b.gateway, None);
+    }
+
+    #[test]
+    fn comments_blank_lines_and_whitespace() {
+        let text = "# written by the ifup script\n\n   \n  MAC=aa:6b:39:22:33:44  \n\t# IP=192.0.2.9\r\nIP = 192.0.2.3\r\n";
+        let b = parse("tap0", text).unwrap();
+        assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 3)));
+    }
+
+    #[test]
+    fn unknown_keys_ignored_and_listed() {
+        let text = with("LINK=br0\nmac=bb:bb:bb:bb:bb:bb\nDISABLE_IPV6=1");
+        let b = parse("tap0", &text).unwrap();
+        // Keys are case-sensitive, as in the original: `mac=` is not MAC.
+        assert_eq!(b.mac.to_string(), "aa:6b:39:22:33:44");
+        assert_eq!(unknown_keys(&text), ["LINK", "mac", "DISABLE_IPV6"]);
+    }
+
+    #[test]
+    fn empty_mtu_is_unset_and_range_checked() {
+        assert_eq!(parse("tap0", &with("MTU=")).unwrap().mtu, None);
+        assert_eq!(parse("tap0", &with("MTU=\"\"")).unwrap().mtu, None);
+        assert_eq!(parse("tap0", &with("MTU=68")).unwrap().mtu, Some(68));
+        assert_eq!(parse("tap0", &with("MTU=9000")).unwrap().mtu, Some(9000));
+        for bad in ["67", "65536", "-1", "+1500", "15OO", "1500 bytes"] {
+            let msg = err_at(&with(&format!("MTU={bad}")), 2, "MTU");
+            assert!(msg.contains("from 68 to 65535"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn flags_set_unless_off_words() {
+        for (value, set) in [
+            ("1", true),
+            ("yes", true),
+            ("x", true),
+            ("0", false),
+            ("No", false),
+            ("FALSE", false),
+            ("off", false),
+            ("", false),
+        ] {
+            let b = parse("tap0", &with(&format!("PRIVATE={value}\nMACSPOOF={value}"))).unwrap();
+            assert_eq!((b.private, b.macspoof), (set, set), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn each_invalid_value_names_line_and_key() {
+        let cases = [
+            (
+                "IP=192.0.2",
+                "IP",
+                "\"192.0.2\" is not a valid IPv4 address",
+            ),
+            ("IP=2001:db8::1", "IP", "is not a valid IPv4 address"),
+            ("IP=255.255.255.255", "IP", "is not a unicast IPv4 address"),
+            (
+                "SUBNET=192.0.2.0/33",
+                "SUBNET",
+                "is not a valid IPv4 network",
+            ),
+            ("GATEWAY=gw", "GATEWAY", "is not a valid IPv4 address"),
+            (
+                "SUBNET6=2001:db8::/129",
+                "SUBNET6",
+                "is not a valid IPv6 network",
+            ),
+            (
+                "GATEWAY6=192.0.2.1",
+                "GATEWAY6",
+                "is not a valid IPv6 address",
+            ),
+            ("EUI64=ff02::1", "EUI64", "is not a unicast IPv6 address"),
+            (
+                "HOSTNAME=my vm",
+                "HOSTNAME",
+                "\"my vm\" is not a valid host name",
+            ),
+            ("HOSTNAME=vm_1", "HOSTNAME", "is not a valid host name"),
+            ("INDEV=br0/x", "INDEV", "is not an interface name"),
+            (
+                "INDEV=averyveryverylongname",
+                "INDEV",
+                "is not an interface name",
+            ),
+            (
+                "INSTANCE=vm\u{1b}[31m",
+                "INSTANCE",
+                "contains control characters",
+            ),
+        ];
+        for (line, key, reason) in cases {
+            let msg = err_at(&with(line), 2, key);
+            assert!(msg.starts_with(&format!("line 2: {key}: ")), "{msg}");
+            assert!(msg.contains(reason), "{line}: {msg}");
+        }
+    }
+
+    #[test]
+    fn bad_mac_refused() {
+        let msg = err_at("IP=192.0.2.1\nMAC=zz\n", 2, "MAC");
+        assert_eq!(msg, "line 2: MAC: \"zz\" is not a MAC address: expected six colon-separated hex bytes, like aa:bb:cc:dd:ee:ff");
+        for bad in [
+            "01:00:5e:00:00:01",
+            "ff:ff:ff:ff:ff:ff",
+            "00:00:00:00:00:00",
+        ] {
+            let msg = err_at(&format!("MAC={bad}"), 1, "MAC");
+            assert!(msg.contains("is not a unicast MAC address"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn missing_mac_refused() {
+        for text in ["IP=192.0.2.1\n", "MAC=\n", ""] {
+            let e = err(text);
+            assert_eq!((e.line, e.key.as_deref()), (None, Some("MAC")));
+            assert_eq!(
+                e.to_string(),
+                "MAC: missing: every binding needs the VM's MAC address"
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_escaped_in_errors() {
+        let msg = err_at(&with("HOSTNAME=vm\u{1b}]0;pwned\u{7}"), 2, "HOSTNAME");
+        assert!(!msg.chars().any(char::is_control), "{msg:?}");
+        assert!(msg.contains("\\u{1b}"), "{msg}");
+    }
+
+    #[test]
+    fn line_without_equals_refused() {
+        let e = err(&with("garbage here"));
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), None));
+        assert_eq!(
+            e.to_string(),
+            "line 2: \"garbage here\" is not a KEY=VALUE line"
+        );
+        let e = err(&with("=value"));
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn ip_must_be_inside_subnet() {
+        let msg = err_at(&with("IP=192.0.3.1\nSUBNET=192.0.2.0/24"), 2, "IP");
+        assert_eq!(
+            msg,
+            "line 2: IP: 192.0.3.1 is outside SUBNET 192.0.2.0/24 (line 3)"
+        );
+        assert!(parse("tap0", &with("IP=192.0.2.200\nSUBNET=192.0.2.128/25")).is_ok());
+    }
+
+    #[test]
+    fn gateway_outside_subnet_accepted() {
+        // Routed setups: a /32 with the gateway off-subnet.
+        let b = parse(
+            "tap0",
+            &with("IP=192.0.2.10\nSUBNET=192.0.2.10/32\nGATEWAY=198.51.100.1"),
+        )
+        .unwrap();
+        assert_eq!(b.gateway, Some(Ipv4Addr::new(198, 51, 100, 1)));
+    }
+
+    #[test]
+    fn subnet_kept_as_written() {
+        let b = parse("tap0", &with("IP=192.0.2.5\nSUBNET=192.0.2.5/24")).unwrap();
+        let subnet = b.subnet.unwrap();
+        assert_eq!(
+            (subnet.ip(), subnet.network(), subnet.prefix()),
+            (Ipv4Addr::new(192, 0, 2, 5), Ipv4Addr::new(192, 0, 2, 0), 24)
+        );
+    }
+
+    #[test]
+    fn hostname_trailing_dot_stripped() {
+        let b = parse("tap0", &with("HOSTNAME=vm1.example.com.")).unwrap();
+        assert_eq!(b.hostname.as_deref(), Some("vm1.example.com"));
+    }
+
+    #[test]
+    fn oversized_file_and_bad_tap_refused() {
+        let big = format!("{MINIMAL}{}", "#".repeat(64 * 1024));
+        assert_eq!(err(&big).to_string(), "larger than 65536 bytes");
+        let e = parse("tap/0", MINIMAL).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "file name \"tap/0\" is not an interface name"
+        );
+    }
+
+    #[test]
+    fn interface_names() {
+        for good in ["tap0", "br-vm.100", "a", "x23456789012345", "gnt.com.1"] {
+            assert!(is_interface_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "tap/0",
+            "tap:0",
+            "tap 0",
+            "tap\t0",
+            "tap\u{1}",
+            "x234567890123456",
+        ] {
+            assert!(!is_interface_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn binding_names_skip_temp_and_dot_files() {
+        for good in ["tap0", "tap10", "vnet3", "br0.new0"] {
+            assert!(is_binding_name(good), "{good}");
+        }
+        for bad in [
+            ".tap0",
+            ".tap0.swp",
+            "tap0~",
+            "tap0.tmp",
+            "tap0.swp",
+            "tap0.new",
+            "tap0.dpkg-new",
+            "tap0.dpkg-old",
+            "#tap0#",
+            "..",
+            "",
+            "tap0:1",
+            "verylongname0123",
+        ] {
+            assert!(!is_binding_name(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,1 +1,61 @@
-//! stub
+//! Pure policy: a request, the interface's binding and the configuration in; a finished reply
+//! frame, or the reason there is none, out. No I/O, no clocks: everything here is testable
+//! from bytes.
+
+pub mod dhcp4;
+
+use crate::wire::WireError;
+
+/// What a handler decided for a packet from a bound interface (whose verdict is DROP
+/// whatever happens here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A frame of `len` bytes was written into the output buffer.
+    Reply { len: usize, kind: ReplyKind },
+    /// No reply, and why.
+    NoReply(NoReply),
+}
+
+/// Which reply was built, for counters and debug logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    Offer,
+    Ack,
+    Nak,
+}
+
+/// Why a packet from a bound interface gets no reply. Small and `Copy`: maps to a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoReply {
+    /// The packet could not be parsed.
+    Malformed(WireError),
+    /// Source MAC (frame or chaddr) is not the binding's, and MACSPOOF is not set.
+    Spoofed,
+    /// The binding has no IP to hand out.
+    NoIp,
+    /// server_on_link is set but the binding has neither GATEWAY nor SUBNET.
+    NoServerAddr,
+    /// INDEV does not exist (yet) or has no MAC: nothing to send from.
+    NoHostMac,
+    /// A REQUEST addressed to another server (option 54): the client chose someone else.
+    OtherServer,
+    /// RELEASE, DECLINE: noted, nothing to answer.
+    Informational,
+    /// A message type a server does not answer (OFFER, ACK, ... from a VM).
+    UnexpectedType,
+}
+
+impl NoReply {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoReply::Malformed(e) => e.as_str(),
+            NoReply::Spoofed => "spoofed",
+            NoReply::NoIp => "no_ip",
+            NoReply::NoServerAddr => "no_server_addr",
+            NoReply::NoHostMac => "no_host_mac",
+            NoReply::OtherServer => "other_server",
+            NoReply::Informational => "informational",
+            NoReply::UnexpectedType => "unexpected_type",
+        }
+    }
+}

@@ -1,0 +1,604 @@
+//! DHCPv4 policy (RFC 2131 §4.3): DISCOVER -> OFFER, REQUEST -> ACK or NAK, INFORM -> ACK.
+//!
+//! Stateless like the original: the binding is the lease. Option set and NAK rule follow
+//! REFERENCE.md §1.6, plus T2 (option 59) and RFC 2131 §4.1 reply addressing (broadcast
+//! flag, ciaddr, broadcast NAK), which the original ignored.
+
+use super::{NoReply, Outcome, ReplyKind};
+use crate::binding::table::Entry;
+use crate::config::Dhcp;
+use crate::wire::dhcp4::{option, MessageType, ReplyHeader, ReplyWriter, Request};
+use crate::wire::frame::{self, Ipv4UdpHeader, IPV4_UDP_PAYLOAD_OFFSET};
+use crate::wire::{MacAddr, WireError};
+use std::net::Ipv4Addr;
+
+/// Handles one DHCP packet from a bound tap. `ip_packet` starts at the IPv4 header (as
+/// NFQUEUE hands it), `frame_src` is the Ethernet source the kernel saw. The reply frame is
+/// written into `out`. Returns the client's message type (when it parsed) for counters.
+pub fn handle(
+    ip_packet: &[u8],
+    frame_src: Option<MacAddr>,
+    entry: &Entry,
+    cfg: &Dhcp,
+    out: &mut [u8],
+) -> (Option<MessageType>, Outcome) {
+    let req = match frame::parse_ipv4_udp(ip_packet).and_then(|udp| Request::parse(udp.payload)) {
+        Ok(r) => r,
+        Err(e) => return (None, Outcome::NoReply(NoReply::Malformed(e))),
+    };
+    let outcome = match decide(&req, frame_src, entry, cfg) {
+        Ok(plan) => build(&plan, &req, entry, cfg, out),
+        Err(why) => Outcome::NoReply(why),
+    };
+    (Some(req.message_type), outcome)
+}
+
+/// What to answer, decided before any byte is written.
+struct Plan {
+    kind: ReplyKind,
+    server: Ipv4Addr,
+    host_mac: MacAddr,
+    /// The address the client gets (0.0.0.0 for INFORM and NAK).
+    yiaddr: Ipv4Addr,
+}
+
+fn decide(
+    req: &Request,
+    frame_src: Option<MacAddr>,
+    entry: &Entry,
+    cfg: &Dhcp,
+) -> Result<Plan, NoReply> {
+    let b = &entry.binding;
+    let spoofed = frame_src != Some(b.mac) || req.chaddr != b.mac;
+    if spoofed && !b.macspoof {
+        return Err(NoReply::Spoofed);
+    }
+    let kind = match req.message_type {
+        MessageType::Discover => ReplyKind::Offer,
+        MessageType::Request | MessageType::Inform => ReplyKind::Ack,
+        MessageType::Release | MessageType::Decline => return Err(NoReply::Informational),
+        _ => return Err(NoReply::UnexpectedType),
+    };
+    let ip = b.ip.ok_or(NoReply::NoIp)?;
+    let server = server_addr(entry, cfg).ok_or(NoReply::NoServerAddr)?;
+    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
+    let mut plan = Plan {
+        kind,
+        server,
+        host_mac,
+        yiaddr: ip,
+    };
+    match req.message_type {
+        MessageType::Request => {
+            if req.server_id.is_some_and(|s| s != server) {
+                return Err(NoReply::OtherServer);
+            }
+            if requested_addr(req).is_some_and(|r| r != ip) {
+                plan.kind = ReplyKind::Nak;
+                plan.yiaddr = Ipv4Addr::UNSPECIFIED;
+            }
+        }
+        // RFC 2131 §4.3.5: an INFORM client already has its address; yiaddr stays 0.
+        MessageType::Inform => plan.yiaddr = Ipv4Addr::UNSPECIFIED,
+        _ => {}
+    }
+    Ok(plan)
+}
+
+/// The address a REQUEST asks for: option 50 (SELECTING, INIT-REBOOT), else ciaddr
+/// (RENEWING, REBINDING).
+fn requested_addr(req: &Request) -> Option<Ipv4Addr> {
+    req.requested_ip
+        .or(Some(req.ciaddr).filter(|a| !a.is_unspecified()))
+}
+
+/// Server identifier and IP source: `server_ip`, or with `server_on_link` an address on the
+/// VM's own link (GATEWAY, else the first address of SUBNET) so clients that check it accept.
+pub fn server_addr(entry: &Entry, cfg: &Dhcp) -> Option<Ipv4Addr> {
+    let b = &entry.binding;
+    if cfg.server_on_link {
+        b.gateway.or_else(|| {
+            b.subnet
+                .and_then(|n| u32::from(n.network()).checked_add(1).map(Ipv4Addr::from))
+        })
+    } else {
+        cfg.server_ip
+    }
+}
+
+fn build(plan: &Plan, req: &Request, entry: &Entry, cfg: &Dhcp, out: &mut [u8]) -> Outcome {
+    match write_frame(plan, req, entry, cfg, out) {
+        Ok(len) => Outcome::Reply {
+            len,
+            kind: plan.kind,
+        },
+        Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
+    }
+}
+
+fn write_frame(
+    plan: &Plan,
+    req: &Request,
+    entry: &Entry,
+    cfg: &Dhcp,
+    out: &mut [u8],
+) -> Result<usize, WireError> {
+    let payload = out
+        .get_mut(IPV4_UDP_PAYLOAD_OFFSET..)
+        .ok_or(WireError::BufferTooSmall)?;
+    let hdr = ReplyHeader {
+        xid: req.xid,
+        secs: 0,
+        flags: req.flags,
+        ciaddr: if plan.kind == ReplyKind::Nak {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            req.ciaddr
+        },
+        yiaddr: plan.yiaddr,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: req.giaddr,
+        chaddr: req.chaddr,
+    };
+    let mut w = ReplyWriter::new(payload, &hdr)?;
+    write_options(&mut w, plan, req, entry, cfg)?;
+    let payload_len = w.finish()?;
+    let (dst_ip, dst_mac) = destination(plan, req);
+    let envelope = Ipv4UdpHeader {
+        src_mac: plan.host_mac,
+        dst_mac,
+        src_ip: plan.server,
+        dst_ip,
+        src_port: crate::wire::dhcp4::SERVER_PORT,
+        dst_port: crate::wire::dhcp4::CLIENT_PORT,
+    };
+    frame::emit_ipv4_udp(out, &envelope, payload_len)
+}
+
+/// RFC 2131 §4.1: NAK and broadcast-flag replies are broadcast; a client with an address
+/// (ciaddr) gets unicast there; otherwise unicast to yiaddr at chaddr, which works because
+/// clients in INIT receive on raw sockets. Frames go only onto the VM's own tap either way.
+fn destination(plan: &Plan, req: &Request) -> (Ipv4Addr, MacAddr) {
+    if plan.kind == ReplyKind::Nak || req.broadcast_flag() {
+        (Ipv4Addr::BROADCAST, MacAddr::BROADCAST)
+    } else if !req.ciaddr.is_unspecified() {
+        (req.ciaddr, req.chaddr)
+    } else {
+        (plan.yiaddr, req.chaddr)
+    }
+}
+
+fn write_options(
+    w: &mut ReplyWriter<'_>,
+    plan: &Plan,
+    req: &Request,
+    entry: &Entry,
+    cfg: &Dhcp,
+) -> Result<(), WireError> {
+    let msg_type = match plan.kind {
+        ReplyKind::Offer => MessageType::Offer,
+        ReplyKind::Ack => MessageType::Ack,
+        ReplyKind::Nak => MessageType::Nak,
+    };
+    w.option_u8(option::MESSAGE_TYPE, msg_type.into())?;
+    w.option_ipv4(option::SERVER_ID, plan.server)?;
+    if plan.kind == ReplyKind::Nak {
+        return Ok(());
+    }
+    if req.message_type != MessageType::Inform {
+        write_lease_times(w, cfg)?;
+    }
+    write_network(w, entry)?;
+    w.option_ipv4_list(option::DNS, &cfg.nameservers)?;
+    write_names(w, entry, cfg)?;
+    if let Some(mtu) = entry.binding.mtu {
+        w.option_u16(option::MTU, mtu)?;
+    }
+    Ok(())
+}
+
+/// Options 51, 58 and 59. T2 is 7/8 of the lease (RFC 2131 §4.4.5), sent only when it
+/// comes after T1, as RFC 2131 requires T1 < T2.
+fn write_lease_times(w: &mut ReplyWriter<'_>, cfg: &Dhcp) -> Result<(), WireError> {
+    let lease = cfg.lease_lifetime;
+    let t2 = (u64::from(lease) * 7 / 8) as u32;
+    w.option_u32(option::LEASE_TIME, lease)?;
+    w.option_u32(option::RENEWAL_TIME, cfg.lease_renewal)?;
+    if cfg.lease_renewal < t2 {
+        w.option_u32(option::REBINDING_TIME, t2)?;
+    }
+    Ok(())
+}
+
+/// Options 1, 28 and 3 (no router when the binding is PRIVATE).
+fn write_network(w: &mut ReplyWriter<'_>, entry: &Entry) -> Result<(), WireError> {
+    let b = &entry.binding;
+    if let Some(net) = b.subnet {
+        w.option_ipv4(option::SUBNET_MASK, net.mask())?;
+        w.option_ipv4(option::BROADCAST, net.broadcast())?;
+    }
+    if let Some(gw) = b.gateway.filter(|_| !b.private) {
+        w.option_ipv4(option::ROUTER, gw)?;
+    }
+    Ok(())
+}
+
+/// Options 12 and 15: HOSTNAME as given; the domain from the config, else the HOSTNAME's
+/// part after its first dot.
+fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(), WireError> {
+    let hostname = entry.binding.hostname.as_deref();
+    if let Some(h) = hostname {
+        w.option_str(option::HOSTNAME, h)?;
+    }
+    let domain = cfg
+        .domain
+        .as_deref()
+        .or_else(|| hostname.and_then(|h| h.split_once('.')).map(|(_, d)| d));
+    if let Some(d) = domain.filter(|d| !d.is_empty()) {
+        w.option_str(option::DOMAIN_NAME, d)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::file::Binding;
+    use dhcproto::v4::{self, DhcpOption as Opt, Flags, OptionCode};
+    use dhcproto::{Decodable, Encodable};
+    use std::sync::Arc;
+
+    const VM_MAC: MacAddr = MacAddr([0xaa, 0x6b, 0x39, 0x22, 0x33, 0x44]);
+    const HOST_MAC: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x00, 0x01]);
+    const IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
+
+    fn binding() -> Binding {
+        crate::binding::file::parse(
+            "tap10",
+            "INDEV=tap10\nIP=192.0.2.100\nMAC=aa:6b:39:22:33:44\nHOSTNAME=testing-vm\n\
+             SUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n",
+        )
+        .expect("valid binding")
+    }
+
+    fn entry(b: Binding) -> Entry {
+        Entry {
+            binding: Arc::new(b),
+            ifindex: 7,
+            host_mac: Some(HOST_MAC),
+        }
+    }
+
+    fn cfg() -> Dhcp {
+        Dhcp {
+            queue: 42,
+            lease_lifetime: 604800,
+            lease_renewal: 3600,
+            server_ip: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            server_on_link: false,
+            nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
+            domain: Some("example.com".into()),
+        }
+    }
+
+    /// A client message as dhcproto encodes it, in an IPv4/UDP packet as NFQUEUE hands it.
+    fn request(kind: v4::MessageType, edit: impl FnOnce(&mut v4::Message)) -> Vec<u8> {
+        let mut m = v4::Message::new_with_id(
+            0x1234_5678,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            &VM_MAC.0,
+        );
+        m.opts_mut().insert(Opt::MessageType(kind));
+        edit(&mut m);
+        let payload = m.to_vec().expect("encode");
+        let mut frame = vec![0u8; IPV4_UDP_PAYLOAD_OFFSET + payload.len()];
+        frame[IPV4_UDP_PAYLOAD_OFFSET..].copy_from_slice(&payload);
+        let hdr = Ipv4UdpHeader {
+            src_mac: VM_MAC,
+            dst_mac: MacAddr::BROADCAST,
+            src_ip: Ipv4Addr::UNSPECIFIED,
+            dst_ip: Ipv4Addr::BROADCAST,
+            src_port: 68,
+            dst_port: 67,
+        };
+        let len = frame::emit_ipv4_udp(&mut frame, &hdr, payload.len()).expect("emit");
+        frame.truncate(len);
+        frame.split_off(frame::ETH_HDR_LEN)
+    }
+
+    struct Answer {
+        frame: Vec<u8>,
+        msg: v4::Message,
+        kind: ReplyKind,
+    }
+
+    fn answer(req: &[u8], e: &Entry, c: &Dhcp) -> Result<Answer, NoReply> {
+        let mut out = [0xa5u8; 1514];
+        match handle(req, Some(VM_MAC), e, c, &mut out).1 {
+            Outcome::Reply { len, kind } => {
+                let frame = out[..len].to_vec();
+                let udp = frame::parse_ipv4_udp(&frame[frame::ETH_HDR_LEN..]).expect("ip/udp");
+                let msg = v4::Message::from_bytes(udp.payload).expect("dhcproto decodes it");
+                Ok(Answer { frame, msg, kind })
+            }
+            Outcome::NoReply(why) => Err(why),
+        }
+    }
+
+    fn opt(m: &v4::Message, code: OptionCode) -> Option<&Opt> {
+        m.opts().get(code)
+    }
+
+    #[test]
+    fn discover_gets_offer_with_every_option() {
+        let a = answer(
+            &request(v4::MessageType::Discover, |_| {}),
+            &entry(binding()),
+            &cfg(),
+        )
+        .unwrap();
+        assert_eq!(a.kind, ReplyKind::Offer);
+        let m = &a.msg;
+        assert_eq!(m.opcode(), v4::Opcode::BootReply);
+        assert_eq!(m.xid(), 0x1234_5678);
+        assert_eq!(m.yiaddr(), IP);
+        assert_eq!(m.chaddr(), &VM_MAC.0);
+        assert_eq!(m.opts().msg_type(), Some(v4::MessageType::Offer));
+        assert_eq!(
+            opt(m, OptionCode::ServerIdentifier),
+            Some(&Opt::ServerIdentifier(Ipv4Addr::new(192, 0, 2, 1)))
+        );
+        assert_eq!(
+            opt(m, OptionCode::SubnetMask),
+            Some(&Opt::SubnetMask(Ipv4Addr::new(255, 255, 255, 0)))
+        );
+        assert_eq!(
+            opt(m, OptionCode::BroadcastAddr),
+            Some(&Opt::BroadcastAddr(Ipv4Addr::new(192, 0, 2, 255)))
+        );
+        assert_eq!(
+            opt(m, OptionCode::Router),
+            Some(&Opt::Router(vec![Ipv4Addr::new(192, 0, 2, 1)]))
+        );
+        assert_eq!(
+            opt(m, OptionCode::DomainNameServer),
+            Some(&Opt::DomainNameServer(vec![
+                Ipv4Addr::new(192, 0, 2, 2),
+                Ipv4Addr::new(192, 0, 2, 3)
+            ]))
+        );
+        assert_eq!(
+            opt(m, OptionCode::Hostname),
+            Some(&Opt::Hostname("testing-vm".into()))
+        );
+        assert_eq!(
+            opt(m, OptionCode::DomainName),
+            Some(&Opt::DomainName("example.com".into()))
+        );
+        assert_eq!(
+            opt(m, OptionCode::AddressLeaseTime),
+            Some(&Opt::AddressLeaseTime(604800))
+        );
+        assert_eq!(opt(m, OptionCode::Renewal), Some(&Opt::Renewal(3600)));
+        assert_eq!(opt(m, OptionCode::Rebinding), Some(&Opt::Rebinding(529200)));
+        assert_eq!(opt(m, OptionCode::InterfaceMtu), None);
+        // Envelope: from INDEV's MAC and the server address, unicast to the client.
+        assert_eq!(&a.frame[0..6], &VM_MAC.0);
+        assert_eq!(&a.frame[6..12], &HOST_MAC.0);
+        let udp = frame::parse_ipv4_udp(&a.frame[14..]).unwrap();
+        assert_eq!(
+            (udp.src, udp.dst, udp.src_port, udp.dst_port),
+            (Ipv4Addr::new(192, 0, 2, 1), IP, 67, 68)
+        );
+    }
+
+    #[test]
+    fn request_for_own_address_gets_ack() {
+        let req = request(v4::MessageType::Request, |m| {
+            m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+            m.opts_mut()
+                .insert(Opt::ServerIdentifier(Ipv4Addr::new(192, 0, 2, 1)));
+        });
+        let a = answer(&req, &entry(binding()), &cfg()).unwrap();
+        assert_eq!(a.kind, ReplyKind::Ack);
+        assert_eq!(a.msg.opts().msg_type(), Some(v4::MessageType::Ack));
+        assert_eq!(a.msg.yiaddr(), IP);
+    }
+
+    #[test]
+    fn request_for_other_address_gets_broadcast_nak() {
+        let req = request(v4::MessageType::Request, |m| {
+            m.opts_mut()
+                .insert(Opt::RequestedIpAddress(Ipv4Addr::new(192, 0, 2, 200)));
+        });
+        let a = answer(&req, &entry(binding()), &cfg()).unwrap();
+        assert_eq!(a.kind, ReplyKind::Nak);
+        assert_eq!(a.msg.yiaddr(), Ipv4Addr::UNSPECIFIED);
+        assert_eq!(opt(&a.msg, OptionCode::Router), None);
+        assert_eq!(&a.frame[0..6], &[0xff; 6]);
+    }
+
+    #[test]
+    fn renewing_request_checks_ciaddr() {
+        let renew = |addr| {
+            request(v4::MessageType::Request, move |m| {
+                m.set_ciaddr(addr);
+            })
+        };
+        let a = answer(&renew(IP), &entry(binding()), &cfg()).unwrap();
+        assert_eq!(a.kind, ReplyKind::Ack);
+        let udp = frame::parse_ipv4_udp(&a.frame[14..]).unwrap();
+        assert_eq!(udp.dst, IP, "RENEWING replies go unicast to ciaddr");
+        let a = answer(
+            &renew(Ipv4Addr::new(192, 0, 2, 7)),
+            &entry(binding()),
+            &cfg(),
+        )
+        .unwrap();
+        assert_eq!(a.kind, ReplyKind::Nak);
+    }
+
+    #[test]
+    fn request_for_another_server_is_ignored() {
+        let req = request(v4::MessageType::Request, |m| {
+            m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+            m.opts_mut()
+                .insert(Opt::ServerIdentifier(Ipv4Addr::new(198, 51, 100, 9)));
+        });
+        assert_eq!(
+            answer(&req, &entry(binding()), &cfg()).err(),
+            Some(NoReply::OtherServer)
+        );
+    }
+
+    #[test]
+    fn inform_gets_ack_without_lease() {
+        let req = request(v4::MessageType::Inform, |m| {
+            m.set_ciaddr(IP);
+        });
+        let a = answer(&req, &entry(binding()), &cfg()).unwrap();
+        assert_eq!(a.msg.yiaddr(), Ipv4Addr::UNSPECIFIED);
+        assert_eq!(opt(&a.msg, OptionCode::AddressLeaseTime), None);
+        assert!(opt(&a.msg, OptionCode::DomainNameServer).is_some());
+    }
+
+    #[test]
+    fn broadcast_flag_gets_broadcast_reply() {
+        let req = request(v4::MessageType::Discover, |m| {
+            m.set_flags(Flags::default().set_broadcast());
+        });
+        let a = answer(&req, &entry(binding()), &cfg()).unwrap();
+        assert_eq!(&a.frame[0..6], &[0xff; 6]);
+        let udp = frame::parse_ipv4_udp(&a.frame[14..]).unwrap();
+        assert_eq!(udp.dst, Ipv4Addr::BROADCAST);
+    }
+
+    #[test]
+    fn private_has_no_router_and_mtu_is_sent() {
+        let mut b = binding();
+        b.private = true;
+        b.mtu = Some(1400);
+        let a = answer(
+            &request(v4::MessageType::Discover, |_| {}),
+            &entry(b),
+            &cfg(),
+        )
+        .unwrap();
+        assert_eq!(opt(&a.msg, OptionCode::Router), None);
+        assert_eq!(
+            opt(&a.msg, OptionCode::InterfaceMtu),
+            Some(&Opt::InterfaceMtu(1400))
+        );
+    }
+
+    #[test]
+    fn spoofed_chaddr_or_frame_gets_nothing_unless_macspoof() {
+        let mut b = binding();
+        b.mac = "aa:6b:39:22:33:99".parse().unwrap();
+        let req = request(v4::MessageType::Discover, |_| {});
+        assert_eq!(
+            answer(&req, &entry(b.clone()), &cfg()).err(),
+            Some(NoReply::Spoofed)
+        );
+        b.macspoof = true;
+        let a = answer(&req, &entry(b), &cfg()).unwrap();
+        assert_eq!(
+            &a.frame[0..6],
+            &VM_MAC.0,
+            "reply goes to the client's chaddr"
+        );
+        // Frame source differs from chaddr even though chaddr matches the binding.
+        let mut out = [0u8; 1514];
+        let other = Some(MacAddr([2, 2, 2, 2, 2, 2]));
+        let got = handle(&req, other, &entry(binding()), &cfg(), &mut out).1;
+        assert_eq!(got, Outcome::NoReply(NoReply::Spoofed));
+    }
+
+    #[test]
+    fn server_on_link_uses_gateway_then_subnet() {
+        let mut c = cfg();
+        c.server_on_link = true;
+        c.server_ip = None;
+        let e = entry(binding());
+        assert_eq!(server_addr(&e, &c), Some(Ipv4Addr::new(192, 0, 2, 1)));
+        let mut b = binding();
+        b.gateway = None;
+        assert_eq!(
+            server_addr(&entry(b.clone()), &c),
+            Some(Ipv4Addr::new(192, 0, 2, 1))
+        );
+        b.subnet = None;
+        let req = request(v4::MessageType::Discover, |_| {});
+        assert_eq!(
+            answer(&req, &entry(b), &c).err(),
+            Some(NoReply::NoServerAddr)
+        );
+    }
+
+    #[test]
+    fn domain_falls_back_to_hostname() {
+        let mut c = cfg();
+        c.domain = None;
+        let mut b = binding();
+        b.hostname = Some("vm1.example.org".into());
+        let a = answer(&request(v4::MessageType::Discover, |_| {}), &entry(b), &c).unwrap();
+        assert_eq!(
+            opt(&a.msg, OptionCode::DomainName),
+            Some(&Opt::DomainName("example.org".into()))
+        );
+        let a = answer(
+            &request(v4::MessageType::Discover, |_| {}),
+            &entry(binding()),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            opt(&a.msg, OptionCode::DomainName),
+            None,
+            "a bare hostname has no domain"
+        );
+    }
+
+    #[test]
+    fn release_decline_and_server_messages_get_nothing() {
+        for (t, why) in [
+            (v4::MessageType::Release, NoReply::Informational),
+            (v4::MessageType::Decline, NoReply::Informational),
+            (v4::MessageType::Offer, NoReply::UnexpectedType),
+        ] {
+            assert_eq!(
+                answer(&request(t, |_| {}), &entry(binding()), &cfg()).err(),
+                Some(why)
+            );
+        }
+    }
+
+    #[test]
+    fn no_ip_and_no_host_mac() {
+        let mut b = binding();
+        b.ip = None;
+        b.subnet = None;
+        let req = request(v4::MessageType::Discover, |_| {});
+        assert_eq!(answer(&req, &entry(b), &cfg()).err(), Some(NoReply::NoIp));
+        let mut e = entry(binding());
+        e.host_mac = None;
+        assert_eq!(answer(&req, &e, &cfg()).err(), Some(NoReply::NoHostMac));
+    }
+
+    #[test]
+    fn every_truncation_is_handled() {
+        let req = request(v4::MessageType::Discover, |_| {});
+        let e = entry(binding());
+        let mut out = [0u8; 1514];
+        for len in 0..req.len() {
+            let got = handle(&req[..len], Some(VM_MAC), &e, &cfg(), &mut out).1;
+            assert!(
+                matches!(got, Outcome::NoReply(NoReply::Malformed(_))),
+                "len {len}: {got:?}"
+            );
+        }
+    }
+}
