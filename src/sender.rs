@@ -67,6 +67,15 @@ impl SendHandle {
     }
 }
 
+impl SendHandle {
+    /// Queues a frame, waiting for room: for the RA timer, which may wait, not for workers.
+    pub fn send_blocking(&self, frame: Frame) {
+        if self.tx.send(frame).is_err() {
+            Stats::bump(&self.stats.reply_queue_full);
+        }
+    }
+}
+
 /// The send-only AF_PACKET socket, opened as root before privileges are dropped.
 pub struct PacketSocket {
     fd: OwnedFd,

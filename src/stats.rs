@@ -22,6 +22,9 @@ macro_rules! counters {
 counters! {
     // Packets seen per queue kind, and the verdicts they got.
     dhcp4_packets,
+    rs_packets,
+    ns_packets,
+    dhcp6_packets,
     accepted_unbound,
     dropped_bound,
     // DHCPv4 requests by message type.
@@ -35,6 +38,10 @@ counters! {
     dhcp4_offer,
     dhcp4_ack,
     dhcp4_nak,
+    ra_solicited,
+    ra_periodic,
+    na_sent,
+    dhcp6_reply,
     // Why a packet from a bound interface got no reply.
     drop_malformed,
     drop_spoofed,
@@ -43,6 +50,10 @@ counters! {
     drop_no_host_mac,
     drop_other_server,
     drop_unexpected_type,
+    drop_no_ipv6,
+    drop_dad_probe,
+    drop_own_address,
+    drop_not_our_target,
     drop_internal_error,
     // The path from a worker to the tap.
     reply_queue_full,

@@ -232,6 +232,9 @@ impl Worker {
             ReplyKind::Offer => &s.dhcp4_offer,
             ReplyKind::Ack => &s.dhcp4_ack,
             ReplyKind::Nak => &s.dhcp4_nak,
+            ReplyKind::Ra => &s.ra_solicited,
+            ReplyKind::Na => &s.na_sent,
+            ReplyKind::Dhcp6Reply => &s.dhcp6_reply,
         });
     }
 
@@ -245,6 +248,10 @@ impl Worker {
             NoReply::NoHostMac => &s.drop_no_host_mac,
             NoReply::OtherServer => &s.drop_other_server,
             NoReply::UnexpectedType => &s.drop_unexpected_type,
+            NoReply::NoIpv6 => &s.drop_no_ipv6,
+            NoReply::Dad => &s.drop_dad_probe,
+            NoReply::OwnAddress => &s.drop_own_address,
+            NoReply::NotOurTarget => &s.drop_not_our_target,
             // RELEASE and DECLINE: already counted by message type.
             NoReply::Informational => &s.dropped_bound,
         };

@@ -46,6 +46,10 @@ impl Snapshot {
         self.by_ifindex.is_empty()
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.by_ifindex.values()
+    }
+
     /// Entries sorted by tap name, for the SIGUSR1 dump.
     pub fn sorted(&self) -> Vec<Arc<Entry>> {
         let mut v: Vec<_> = self.by_ifindex.values().cloned().collect();
@@ -78,6 +82,8 @@ pub struct Registry {
     /// Taps already reported inactive, so each is reported once until it changes.
     inactive: BTreeSet<String>,
     shared: SharedSnapshot,
+    /// Told the ifindex of every entry that became active or changed (for an immediate RA).
+    kick: Option<crossbeam_channel::Sender<u32>>,
 }
 
 impl Registry {
@@ -88,8 +94,14 @@ impl Registry {
             links,
             published: BTreeMap::new(),
             inactive: BTreeSet::new(),
+            kick: None,
             shared: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
         }
+    }
+
+    /// Where to announce interfaces that became active.
+    pub fn set_kick(&mut self, kick: crossbeam_channel::Sender<u32>) {
+        self.kick = Some(kick);
     }
 
     /// The handle workers read.
@@ -211,6 +223,9 @@ impl Registry {
         for (tap, entry) in &next {
             if self.published.get(tap) != Some(entry) {
                 log_active(entry);
+                if let Some(kick) = &self.kick {
+                    let _ = kick.try_send(entry.ifindex);
+                }
             }
         }
         let table = next.values().map(|e| (e.ifindex, Arc::clone(e))).collect();

@@ -177,8 +177,9 @@ fn write_options(
 ) -> Result<(), WireError> {
     let msg_type = match plan.kind {
         ReplyKind::Offer => MessageType::Offer,
-        ReplyKind::Ack => MessageType::Ack,
         ReplyKind::Nak => MessageType::Nak,
+        // `decide` only plans OFFER, ACK or NAK.
+        _ => MessageType::Ack,
     };
     w.option_u8(option::MESSAGE_TYPE, msg_type.into())?;
     w.option_ipv4(option::SERVER_ID, plan.server)?;
@@ -233,7 +234,7 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
     let domain = cfg
         .domain
         .as_deref()
-        .or_else(|| hostname.and_then(|h| h.split_once('.')).map(|(_, d)| d));
+        .or_else(|| hostname.and_then(super::hostname_domain));
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
         w.option_str(option::DOMAIN_NAME, d)?;
     }

@@ -5,6 +5,7 @@
 pub mod dhcp4;
 
 use crate::wire::WireError;
+use std::borrow::Cow;
 
 /// What a handler decided for a packet from a bound interface (whose verdict is DROP
 /// whatever happens here).
@@ -22,6 +23,9 @@ pub enum ReplyKind {
     Offer,
     Ack,
     Nak,
+    Ra,
+    Na,
+    Dhcp6Reply,
 }
 
 /// Why a packet from a bound interface gets no reply. Small and `Copy`: maps to a counter.
@@ -41,8 +45,17 @@ pub enum NoReply {
     OtherServer,
     /// RELEASE, DECLINE: noted, nothing to answer.
     Informational,
-    /// A message type a server does not answer (OFFER, ACK, ... from a VM).
+    /// A message type a server does not answer (OFFER, ACK, ... from a VM; DHCPv6 other
+    /// than Information-Request).
     UnexpectedType,
+    /// The binding has no SUBNET6.
+    NoIpv6,
+    /// A duplicate address detection probe (NS from `::`): must stay unanswered.
+    Dad,
+    /// An NS for the VM's own address: answering would break its DAD.
+    OwnAddress,
+    /// An NS for an address that is neither the router's nor in SUBNET6.
+    NotOurTarget,
 }
 
 impl NoReply {
@@ -56,6 +69,27 @@ impl NoReply {
             NoReply::OtherServer => "other_server",
             NoReply::Informational => "informational",
             NoReply::UnexpectedType => "unexpected_type",
+            NoReply::NoIpv6 => "no_ipv6",
+            NoReply::Dad => "dad_probe",
+            NoReply::OwnAddress => "own_address",
+            NoReply::NotOurTarget => "not_our_target",
         }
+    }
+}
+
+/// The domain of a host name: the part after its first dot, if any.
+pub fn hostname_domain(hostname: &str) -> Option<&str> {
+    hostname.split_once('.').map(|(_, d)| d).filter(|d| !d.is_empty())
+}
+
+/// The search list for RA DNSSL and DHCPv6 option 24: the configured `domains`, else the
+/// HOSTNAME's domain. Borrows in the common case (configured list): no allocation.
+pub fn domains<'a>(configured: &'a [String], hostname: Option<&str>) -> Cow<'a, [String]> {
+    if !configured.is_empty() {
+        return Cow::Borrowed(configured);
+    }
+    match hostname.and_then(hostname_domain) {
+        Some(d) => Cow::Owned(vec![d.to_owned()]),
+        None => Cow::Borrowed(&[]),
     }
 }

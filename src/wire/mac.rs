@@ -50,6 +50,18 @@ impl MacAddr {
     }
 }
 
+impl MacAddr {
+    /// The link-local address `fe80::/64` + modified EUI-64 of this MAC (RFC 4291 §2.5.6).
+    pub fn link_local(&self) -> std::net::Ipv6Addr {
+        let e = self.eui64();
+        let mut o = [0u8; 16];
+        o[0] = 0xfe;
+        o[1] = 0x80;
+        o[8..].copy_from_slice(&e);
+        std::net::Ipv6Addr::from(o)
+    }
+}
+
 impl FromStr for MacAddr {
     type Err = MacParseError;
 
@@ -118,5 +130,6 @@ mod tests {
     fn eui64_flips_universal_bit() {
         let m: MacAddr = "aa:6b:39:22:33:44".parse().unwrap();
         assert_eq!(m.eui64(), [0xa8, 0x6b, 0x39, 0xff, 0xfe, 0x22, 0x33, 0x44]);
+        assert_eq!(m.link_local().to_string(), "fe80::a86b:39ff:fe22:3344");
     }
 }
