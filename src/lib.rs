@@ -6,6 +6,7 @@
 pub mod binding;
 pub mod config;
 pub mod logging;
+pub mod ra;
 pub mod ratelimit;
 pub mod reply;
 pub mod sender;

@@ -5,6 +5,7 @@ use nfdhcpd::binding::links::{LinkMonitor, Links};
 use nfdhcpd::binding::table::Registry;
 use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::config::{self, Config};
+use nfdhcpd::ra::RaTimer;
 use nfdhcpd::sender::{self, PacketSocket};
 use nfdhcpd::stats::Stats;
 use nfdhcpd::worker::{self, QueueKind, Worker};
@@ -19,7 +20,8 @@ use std::thread;
 const USAGE: &str = "\
 Usage: nfdhcpd [-c FILE] [-d] [-f] [-v] [-h]
 
-Answers DHCP requests of VMs on this host from per-interface binding files, via NFQUEUE.
+Answers the DHCP, DHCPv6, Router and Neighbor Solicitations of VMs on this host from
+per-interface binding files, via NFQUEUE.
 
   -c, --config FILE  configuration file (default /etc/nfdhcpd/nfdhcpd.conf)
   -d, --debug        log per-packet detail
@@ -161,6 +163,8 @@ fn start(config: Config) -> Result<Never, StartError> {
         );
     }
     let snapshot = registry.lock().shared();
+    let (kick_tx, kick_rx) = crossbeam_channel::bounded(1024);
+    registry.lock().set_kick(kick_tx);
     let config = Arc::new(ArcSwap::from_pointee(config));
     let (send, sender_loop) = sender::channel(Arc::clone(&stats));
     let mut signals =
@@ -183,6 +187,14 @@ fn start(config: Config) -> Result<Never, StartError> {
         };
         spawn(&format!("queue-{num}"), move || w.run())?;
     }
+    let ra = RaTimer {
+        snapshot: Arc::clone(&snapshot),
+        config: Arc::clone(&config),
+        send: send.clone(),
+        stats: Arc::clone(&stats),
+        kick: kick_rx,
+    };
+    spawn("ra-timer", move || ra.run())?;
     drop(send);
     log::info!("ready");
 
@@ -225,6 +237,13 @@ fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, nfq::Queue)>, Sta
     let mut wanted = Vec::new();
     if let Some(dhcp) = &config.dhcp {
         wanted.push((dhcp.queue, QueueKind::Dhcp4));
+    }
+    if let Some(v6) = &config.ipv6 {
+        wanted.push((v6.rs_queue, QueueKind::RouterSolicit));
+        wanted.push((v6.ns_queue, QueueKind::NeighborSolicit));
+        if let Some(q) = v6.dhcpv6_queue {
+            wanted.push((q, QueueKind::Dhcp6));
+        }
     }
     let mut out = Vec::new();
     for (num, kind) in wanted {

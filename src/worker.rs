@@ -24,12 +24,18 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueKind {
     Dhcp4,
+    RouterSolicit,
+    NeighborSolicit,
+    Dhcp6,
 }
 
 impl QueueKind {
     pub fn as_str(self) -> &'static str {
         match self {
             QueueKind::Dhcp4 => "dhcp4",
+            QueueKind::RouterSolicit => "rs",
+            QueueKind::NeighborSolicit => "ns",
+            QueueKind::Dhcp6 => "dhcp6",
         }
     }
 }
@@ -157,7 +163,13 @@ impl Worker {
     }
 
     fn process(&self, msg: &Message, scratch: &mut Option<Box<[u8; FRAME_CAP]>>) -> Verdict {
-        Stats::bump(&self.stats.dhcp4_packets);
+        let s = &self.stats;
+        Stats::bump(match self.kind {
+            QueueKind::Dhcp4 => &s.dhcp4_packets,
+            QueueKind::RouterSolicit => &s.rs_packets,
+            QueueKind::NeighborSolicit => &s.ns_packets,
+            QueueKind::Dhcp6 => &s.dhcp6_packets,
+        });
         let ifindex = match msg.get_physindev() {
             0 => msg.get_indev(),
             port => port,
@@ -199,16 +211,25 @@ impl Worker {
         out: &mut [u8],
     ) -> Outcome {
         let config = self.config.load();
-        match self.kind {
-            QueueKind::Dhcp4 => {
-                let Some(dhcp) = config.dhcp.as_ref() else {
-                    return Outcome::NoReply(NoReply::UnexpectedType);
-                };
+        // A reload may have switched the feature off: bound taps still get their DROP.
+        let disabled = Outcome::NoReply(NoReply::UnexpectedType);
+        match (self.kind, config.dhcp.as_ref(), config.ipv6.as_ref()) {
+            (QueueKind::Dhcp4, Some(dhcp), _) => {
                 let (msg_type, outcome) =
                     reply::dhcp4::handle(payload, frame_src, entry, dhcp, out);
                 self.count_dhcp4_type(msg_type);
                 outcome
             }
+            (QueueKind::RouterSolicit, _, Some(v6)) => {
+                reply::ndp::handle_rs(payload, frame_src, entry, v6, out)
+            }
+            (QueueKind::NeighborSolicit, _, Some(_)) => {
+                reply::ndp::handle_ns(payload, frame_src, entry, out)
+            }
+            (QueueKind::Dhcp6, _, Some(v6)) => {
+                reply::dhcp6::handle(payload, frame_src, entry, v6, out)
+            }
+            _ => disabled,
         }
     }
 

@@ -16,6 +16,8 @@ pub struct Link {
     pub name: String,
     /// None for interfaces without a 6-byte hardware address.
     pub mac: Option<MacAddr>,
+    /// Operationally up (IFF_RUNNING): frames written to it can reach the VM.
+    pub running: bool,
 }
 
 /// A change the kernel told us about.
@@ -244,6 +246,7 @@ fn parse_messages(mut b: &[u8]) -> (bool, Vec<LinkEvent>) {
 /// ifinfomsg + attributes -> event.
 fn parse_link(kind: u16, body: &[u8]) -> Option<LinkEvent> {
     let ifindex = u32_at(body, 4)?;
+    let flags = u32_at(body, 8)?;
     if kind == nl::RTM_DELLINK {
         return Some(LinkEvent::Gone { ifindex });
     }
@@ -269,6 +272,7 @@ fn parse_link(kind: u16, body: &[u8]) -> Option<LinkEvent> {
         ifindex,
         name: name?,
         mac,
+        running: flags & libc::IFF_RUNNING as u32 != 0,
     }))
 }
 
@@ -281,6 +285,7 @@ mod tests {
             ifindex: i,
             name: name.into(),
             mac: Some(MacAddr([2, 0, 0, 0, 0, i as u8])),
+            running: true,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct Entry {
     pub ifindex: u32,
     /// INDEV's MAC: the source of every reply. None while INDEV is missing.
     pub host_mac: Option<MacAddr>,
+    /// The tap is operationally up. A change makes a new entry, so a VM whose link just
+    /// came up gets its RA at once (the registry kicks the RA timer for changed entries).
+    pub running: bool,
 }
 
 /// What workers read: bound taps by ifindex.
@@ -240,6 +243,7 @@ impl Registry {
             binding: Arc::clone(binding),
             ifindex: tap.ifindex,
             host_mac,
+            running: tap.running,
         })
     }
 }
@@ -248,9 +252,10 @@ fn log_active(entry: &Entry) {
     let b = &entry.binding;
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     log::info!(
-        "binding active tap={} ifindex={} indev={} mac={} ip={} hostname={:?} subnet6={}",
+        "binding active tap={} ifindex={} running={} indev={} mac={} ip={} hostname={:?} subnet6={}",
         b.tap,
         entry.ifindex,
+        entry.running,
         b.indev,
         b.mac,
         opt(b.ip.map(|x| x.to_string())),

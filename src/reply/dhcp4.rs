@@ -267,6 +267,7 @@ mod tests {
             binding: Arc::new(b),
             ifindex: 7,
             host_mac: Some(HOST_MAC),
+            running: true,
         }
     }
 

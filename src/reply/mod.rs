@@ -3,6 +3,8 @@
 //! from bytes.
 
 pub mod dhcp4;
+pub mod dhcp6;
+pub mod ndp;
 
 use crate::wire::WireError;
 use std::borrow::Cow;
@@ -79,7 +81,10 @@ impl NoReply {
 
 /// The domain of a host name: the part after its first dot, if any.
 pub fn hostname_domain(hostname: &str) -> Option<&str> {
-    hostname.split_once('.').map(|(_, d)| d).filter(|d| !d.is_empty())
+    hostname
+        .split_once('.')
+        .map(|(_, d)| d)
+        .filter(|d| !d.is_empty())
 }
 
 /// The search list for RA DNSSL and DHCPv6 option 24: the configured `domains`, else the

@@ -3,8 +3,11 @@
 //! Nothing here knows about bindings or configuration.
 
 pub mod dhcp4;
+pub mod dhcp6;
+pub mod dns;
 pub mod frame;
 mod mac;
+pub mod ndp;
 
 pub use mac::{MacAddr, MacParseError};
 
@@ -35,6 +38,11 @@ pub enum WireError {
     BufferTooSmall,
     /// A value does not fit its wire field (an option longer than 255 bytes).
     ValueTooLong,
+    /// A checksum that must be complete (ICMPv6) does not verify.
+    BadChecksum,
+    /// An NDP message whose IPv6 hop limit is not 255, so it may have been routed from
+    /// off-link (RFC 4861 §6.1, §7.1).
+    BadHopLimit,
 }
 
 impl WireError {
@@ -53,6 +61,8 @@ impl WireError {
             WireError::BadHardwareAddr => "bad_hw_addr",
             WireError::BufferTooSmall => "buffer_too_small",
             WireError::ValueTooLong => "value_too_long",
+            WireError::BadChecksum => "bad_checksum",
+            WireError::BadHopLimit => "bad_hop_limit",
         }
     }
 }

@@ -1,0 +1,250 @@
+//! IPv6 neighbor discovery policy: RS -> RA (RFC 4861 §6.2.6), periodic RAs, and NS -> NA
+//! as a proxy for the router's link-local address and the binding's SUBNET6 (§7.2.4, §7.2.8).
+//!
+//! Fixes over the original (REFERENCE.md §2.3-2.4): the RS spoof check uses the frame's
+//! source MAC and the source link-layer option, never the IPv6 source, so RSs from `::` and
+//! stable-privacy addresses are answered; RAs carry a source link-layer option, DNSSL, finite
+//! prefix lifetimes, medium preference and a router lifetime within RFC 4861's 9000 s;
+//! PRIVATE gives router lifetime 0; DAD probes and NSs for the VM's own address are never
+//! answered.
+
+use super::{NoReply, Outcome, ReplyKind};
+use crate::binding::table::Entry;
+use crate::config::{Ipv6, Ipv6Mode};
+use crate::wire::frame::{self, Icmpv6, Ipv6Header, IPV6_PAYLOAD_OFFSET};
+use crate::wire::ndp::{
+    self, NeighborAdvert, NeighborSolicit, Preference, PrefixInfo, RouterAdvert, RouterSolicit,
+};
+use crate::wire::{MacAddr, WireError};
+use std::net::Ipv6Addr;
+
+/// RFC 4861 §6.2.1 default AdvValidLifetime (30 days) and AdvPreferredLifetime (7 days).
+const PREFIX_VALID_LIFETIME: u32 = 2_592_000;
+const PREFIX_PREFERRED_LIFETIME: u32 = 604_800;
+/// RFC 4861 §6.2.1: AdvDefaultLifetime at most 9000 s; default 3 x MaxRtrAdvInterval.
+const MAX_ROUTER_LIFETIME: u32 = 9000;
+/// Never below the RFC's default (1800 s), so a short ra_period does not make a router that
+/// expires at the first lost RA.
+const MIN_ROUTER_LIFETIME: u32 = 1800;
+const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+/// Answers a Router Solicitation from a bound tap with an RA to the soliciting VM.
+pub fn handle_rs(
+    ip_packet: &[u8],
+    frame_src: Option<MacAddr>,
+    entry: &Entry,
+    cfg: &Ipv6,
+    out: &mut [u8],
+) -> Outcome {
+    // The parsers check type, code 0 and hop limit 255 (RFC 4861 §6.1.1).
+    let (icmp, rs) = match frame::parse_icmpv6(ip_packet)
+        .and_then(|i| RouterSolicit::parse(&i).map(|rs| (i, rs)))
+    {
+        Ok(x) => x,
+        Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
+    };
+    if let Err(why) = check_source(entry, frame_src, rs.source_ll) {
+        return Outcome::NoReply(why);
+    }
+    // Unicast to the VM when it has an address; RFC 4861 §6.2.6 allows it, and it reaches
+    // only this tap anyway. From `::` it must go to all-nodes.
+    let (dst_ip, dst_mac) = if icmp.src.is_unspecified() {
+        (ALL_NODES, frame::ipv6_multicast_mac(&ALL_NODES))
+    } else {
+        (icmp.src, frame_src.unwrap_or(entry.binding.mac))
+    };
+    match build_ra(entry, cfg, dst_ip, dst_mac, out) {
+        Ok(len) => Outcome::Reply {
+            len,
+            kind: ReplyKind::Ra,
+        },
+        Err(why) => Outcome::NoReply(why),
+    }
+}
+
+/// An unsolicited RA to all nodes on the tap (periodic, or when a binding becomes active).
+pub fn periodic_ra(entry: &Entry, cfg: &Ipv6, out: &mut [u8]) -> Result<usize, NoReply> {
+    build_ra(
+        entry,
+        cfg,
+        ALL_NODES,
+        frame::ipv6_multicast_mac(&ALL_NODES),
+        out,
+    )
+}
+
+/// The frame's source MAC and the source link-layer option (when present) must both be the
+/// binding's MAC, unless MACSPOOF.
+fn check_source(
+    entry: &Entry,
+    frame_src: Option<MacAddr>,
+    source_ll: Option<MacAddr>,
+) -> Result<(), NoReply> {
+    let b = &entry.binding;
+    let ok = frame_src == Some(b.mac) && source_ll.is_none_or(|m| m == b.mac);
+    if ok || b.macspoof {
+        Ok(())
+    } else {
+        Err(NoReply::Spoofed)
+    }
+}
+
+fn build_ra(
+    entry: &Entry,
+    cfg: &Ipv6,
+    dst_ip: Ipv6Addr,
+    dst_mac: MacAddr,
+    out: &mut [u8],
+) -> Result<usize, NoReply> {
+    let b = &entry.binding;
+    let subnet6 = b.subnet6.ok_or(NoReply::NoIpv6)?;
+    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
+    let lifetime = dns_lifetime(cfg);
+    let domains = super::domains(&cfg.domains, b.hostname.as_deref());
+    let ra = RouterAdvert {
+        cur_hop_limit: 0,
+        managed: false,
+        other: cfg.mode == Ipv6Mode::SlaacDhcpv6,
+        preference: Preference::Medium,
+        router_lifetime: if b.private { 0 } else { router_lifetime(cfg) },
+        reachable_time: 0,
+        retrans_timer: 0,
+        source_ll: Some(host_mac),
+        mtu: b.mtu.map(u32::from),
+        prefix: Some(PrefixInfo {
+            // As the original (RFC 6275 §7.2): the router's address in the prefix field,
+            // flagged with R, when GATEWAY6 is set.
+            prefix: b.gateway6.unwrap_or(subnet6.network()),
+            prefix_len: subnet6.prefix(),
+            on_link: true,
+            autonomous: true,
+            router_address: b.gateway6.is_some(),
+            valid_lifetime: PREFIX_VALID_LIFETIME,
+            preferred_lifetime: PREFIX_PREFERRED_LIFETIME,
+        }),
+        rdnss: Some((lifetime, &cfg.nameservers[..])),
+        dnssl: Some((lifetime, &domains)),
+    };
+    let icmp_out = out
+        .get_mut(IPV6_PAYLOAD_OFFSET..)
+        .ok_or(NoReply::Malformed(WireError::BufferTooSmall))?;
+    let icmp_len = ra.emit(icmp_out).map_err(NoReply::Malformed)?;
+    let hdr = Ipv6Header {
+        src_mac: host_mac,
+        dst_mac,
+        src_ip: host_mac.link_local(),
+        dst_ip,
+        hop_limit: ndp::HOP_LIMIT,
+    };
+    frame::emit_ipv6_icmpv6(out, &hdr, icmp_len).map_err(NoReply::Malformed)
+}
+
+/// 3 x ra_period, kept within [1800, 9000] s.
+fn router_lifetime(cfg: &Ipv6) -> u16 {
+    let l = cfg.ra_period.saturating_mul(3);
+    l.clamp(MIN_ROUTER_LIFETIME, MAX_ROUTER_LIFETIME) as u16
+}
+
+/// RDNSS/DNSSL lifetime: 3 x ra_period, as the original.
+fn dns_lifetime(cfg: &Ipv6) -> u32 {
+    cfg.ra_period.saturating_mul(3)
+}
+
+/// Answers a Neighbor Solicitation for the router's link-local address or an address of
+/// SUBNET6 (proxy NDP), with INDEV's MAC as the target's link-layer address.
+pub fn handle_ns(
+    ip_packet: &[u8],
+    frame_src: Option<MacAddr>,
+    entry: &Entry,
+    out: &mut [u8],
+) -> Outcome {
+    // The parser checks type, code 0, hop limit 255 and the target (RFC 4861 §7.1.1).
+    let (icmp, ns) = match frame::parse_icmpv6(ip_packet)
+        .and_then(|i| NeighborSolicit::parse(&i).map(|ns| (i, ns)))
+    {
+        Ok(x) => x,
+        Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
+    };
+    if let Err(why) = check_source(entry, frame_src, ns.source_ll) {
+        return Outcome::NoReply(why);
+    }
+    match na_target(entry, &icmp, &ns) {
+        Ok(is_router) => build_na(entry, &icmp, &ns, is_router, frame_src, out),
+        Err(why) => Outcome::NoReply(why),
+    }
+}
+
+/// Whether to answer, and whether the target is the router's own link-local address.
+fn na_target(entry: &Entry, icmp: &Icmpv6<'_>, ns: &NeighborSolicit) -> Result<bool, NoReply> {
+    let b = &entry.binding;
+    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
+    // A DAD probe (RFC 4862 §5.4.2): answering it would make the VM give up its address.
+    if icmp.src.is_unspecified() {
+        return Err(NoReply::Dad);
+    }
+    let own = ns.target == icmp.src
+        || Some(ns.target) == b.eui64
+        || Some(ns.target) == b.subnet6.map(|n| slaac_addr(n.network(), b.mac));
+    if own {
+        return Err(NoReply::OwnAddress);
+    }
+    if ns.target == host_mac.link_local() {
+        return Ok(true);
+    }
+    match b.subnet6 {
+        Some(net) if net.contains(ns.target) => Ok(false),
+        Some(_) => Err(NoReply::NotOurTarget),
+        None => Err(NoReply::NoIpv6),
+    }
+}
+
+/// The SLAAC address a MAC forms in a /64 (RFC 4862 §5.5.3 with modified EUI-64).
+fn slaac_addr(prefix: Ipv6Addr, mac: MacAddr) -> Ipv6Addr {
+    let mut o = prefix.octets();
+    o[8..].copy_from_slice(&mac.eui64());
+    Ipv6Addr::from(o)
+}
+
+fn build_na(
+    entry: &Entry,
+    icmp: &Icmpv6<'_>,
+    ns: &NeighborSolicit,
+    is_router: bool,
+    frame_src: Option<MacAddr>,
+    out: &mut [u8],
+) -> Outcome {
+    let Some(host_mac) = entry.host_mac else {
+        return Outcome::NoReply(NoReply::NoHostMac);
+    };
+    let na = NeighborAdvert {
+        router: true,
+        solicited: true,
+        // RFC 4861 §7.2.8: a proxy answers with O clear, so the real owner of an address
+        // always wins; for the router's own address we are the owner.
+        override_flag: is_router,
+        target: ns.target,
+        target_ll: Some(host_mac),
+    };
+    let hdr = Ipv6Header {
+        src_mac: host_mac,
+        dst_mac: ns.source_ll.or(frame_src).unwrap_or(entry.binding.mac),
+        // The target itself, as a router answering for its own address does (RFC 4861
+        // §7.2.4 allows any address of the interface); resolvers such as ndisc6 match a
+        // global target's NA by its scope, so a link-local source would be ignored.
+        src_ip: ns.target,
+        dst_ip: icmp.src,
+        hop_limit: ndp::HOP_LIMIT,
+    };
+    let result = out
+        .get_mut(IPV6_PAYLOAD_OFFSET..)
+        .ok_or(WireError::BufferTooSmall)
+        .and_then(|icmp_out| na.emit(icmp_out))
+        .and_then(|len| frame::emit_ipv6_icmpv6(out, &hdr, len));
+    match result {
+        Ok(len) => Outcome::Reply {
+            len,
+            kind: ReplyKind::Na,
+        },
+        Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
+    }
+}

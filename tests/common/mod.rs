@@ -1,0 +1,1201 @@
+//! Real-kernel harness of the end-to-end tests.
+//!
+//! A [`Sandbox`] is one test's private world: a temp dir (`/tmp/nfdhcpd-test-<pid>-<n>`), a
+//! "host" network namespace holding the iptables rules of DESIGN §1 and the `tapN` ends of veth
+//! pairs, one "vm" namespace per VM holding the peer (`eth0`), the real daemon running in the
+//! host namespace and real, unmodified ISC dhclient runs in the VM namespaces. dhclient's
+//! `-sf` script is ours: it records what dhclient passes (one block per call) and applies the
+//! address and MTU to `eth0`, and never touches the machine's resolv.conf.
+//!
+//! Every wait polls for a readiness signal (a daemon log line, a block the script wrote, a
+//! process exit) under a deadline, and fails with the daemon's stderr and everything else
+//! worth seeing. Everything is torn down in `Drop`, also when the test panics; leftovers of an
+//! earlier run that died without unwinding (SIGKILL, a CI time-out) are removed on set-up:
+//! names carry the pid of the run that made them, and only names of dead pids are touched.
+//! Processes are only ever ended by the pid we spawned them with.
+#![allow(dead_code)] // each test crate uses its own part of the harness
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// Names of our network namespaces: `nfdt-<pid>-<n>-h`, `nfdt-<pid>-<n>-v<k>`.
+pub const NETNS_PREFIX: &str = "nfdt-";
+/// Names of our temp dirs in /tmp: `nfdhcpd-test-<pid>-<n>`.
+pub const TMP_PREFIX: &str = "nfdhcpd-test-";
+
+pub const SERVER_IP: &str = "192.0.2.1";
+pub const GATEWAY: &str = "192.0.2.1";
+pub const VM_IP: &str = "192.0.2.100";
+pub const SUBNET: &str = "192.0.2.0/24";
+pub const NAMESERVERS: &str = "192.0.2.2, 192.0.2.3";
+pub const DOMAIN: &str = "example.com";
+pub const HOSTNAME: &str = "testing-vm";
+pub const DHCP_QUEUE: u16 = 42;
+
+/// How long the daemon may take to bind its queues and load its bindings.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a binding change may take to show in the daemon's log.
+pub const BINDING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a dhclient run that should get a lease may take (dhclient retries every 1-3 s).
+pub const LEASE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// dhclient's reasons that mean "I now hold this lease".
+pub const LEASE_REASONS: &[&str] = &["BOUND", "RENEW", "REBIND", "REBOOT"];
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static CLEAN_ONCE: Once = Once::new();
+
+// ---------------------------------------------------------------------------------------------
+// Prerequisites: skipping is not passing.
+
+/// True when the test can run. Otherwise prints why and returns false, except under `CI=true`,
+/// where a missing prerequisite is a failure.
+pub fn prerequisites(test: &str, extra_tools: &[&str]) -> bool {
+    match missing_prerequisite(extra_tools) {
+        None => true,
+        Some(why) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{test}: prerequisite missing (fatal under CI=true): {why}");
+            }
+            eprintln!("SKIPPED (not passed) {test}: {why}; tests/run-all.sh installs everything");
+            false
+        }
+    }
+}
+
+fn missing_prerequisite(extra_tools: &[&str]) -> Option<String> {
+    if !is_root() {
+        return Some("not running as root (network namespaces and iptables need it)".into());
+    }
+    for t in ["ip", "iptables", "dhclient"].iter().chain(extra_tools) {
+        if find_tool(t).is_none() {
+            return Some(format!(
+                "`{t}` not found (Debian package {})",
+                package_of(t)
+            ));
+        }
+    }
+    match Command::new(tool("ip")).args(["netns", "list"]).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            return Some(format!("`ip netns list` failed: {}", err.trim()));
+        }
+        Err(e) => return Some(format!("cannot run `ip netns list`: {e}")),
+    }
+    None
+}
+
+fn package_of(tool: &str) -> &'static str {
+    match tool {
+        "ip" => "iproute2",
+        "iptables" => "iptables",
+        "dhclient" => "isc-dhcp-client",
+        "dnsmasq" => "dnsmasq-base",
+        "tcpdump" => "tcpdump",
+        _ => "?",
+    }
+}
+
+fn is_root() -> bool {
+    // The effective uid is the second field of `Uid:` in /proc/self/status.
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().nth(1).map(|e| e == "0"))
+        .unwrap_or(false)
+}
+
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file());
+    found
+}
+
+/// The absolute path of a tool (PATH may lack /usr/sbin); the bare name if not found.
+pub fn tool(name: &str) -> String {
+    find_tool(name).map_or_else(|| name.to_string(), |p| p.display().to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running commands.
+
+/// Runs a command line, split on whitespace (no argument of ours holds a space; the first
+/// word is looked up with [`tool`]). Its stdout, or a message with the command, its status and
+/// its output.
+pub fn run(line: &str) -> Result<String, String> {
+    run_args(&line.split_whitespace().collect::<Vec<_>>())
+}
+
+/// [`run`] with the arguments given one by one.
+pub fn run_args(args: &[&str]) -> Result<String, String> {
+    let line = args.join(" ");
+    let out = Command::new(tool(args[0]))
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `{line}`: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        return Ok(stdout);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(format!(
+        "`{line}` failed ({}): {} {}",
+        out.status,
+        stderr.trim(),
+        stdout.trim()
+    ))
+}
+
+/// [`run`], panicking on failure.
+pub fn must(line: &str) -> String {
+    run(line).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs a command line inside a network namespace.
+pub fn in_ns(ns: &str, line: &str) -> Result<String, String> {
+    let (first, rest) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+    run(&format!("ip netns exec {ns} {} {rest}", tool(first)))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leftovers of earlier runs.
+
+/// Removes the namespaces and temp dirs whose owner pid is dead. Processes still running in
+/// such a namespace (a daemon, dhclient or dnsmasq of that dead run) are killed by pid first.
+pub fn clean_leftovers() {
+    let me = std::process::id();
+    let dead = |pid: u32| pid != me && !Path::new(&format!("/proc/{pid}")).exists();
+    for name in netns_list() {
+        if owner_pid(&name, NETNS_PREFIX).is_some_and(dead) {
+            kill_leftover_processes(&name);
+            if let Err(e) = run(&format!("ip netns del {name}")) {
+                eprintln!("warning: leftover namespace {name}: {e}");
+            }
+        }
+    }
+    let Ok(entries) = fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if owner_pid(&name, TMP_PREFIX).is_some_and(dead) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// `<prefix><pid>-...` -> pid.
+pub fn owner_pid(name: &str, prefix: &str) -> Option<u32> {
+    name.strip_prefix(prefix)?.split('-').next()?.parse().ok()
+}
+
+pub fn netns_list() -> Vec<String> {
+    run("ip netns list")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+fn kill_leftover_processes(ns: &str) {
+    let pids = run(&format!("ip netns pids {ns}")).unwrap_or_default();
+    for pid in pids
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+    {
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if ["nfdhcpd", "dhclient", "dnsmasq"].contains(&comm.trim()) {
+            let _ = run_args(&["sh", "-c", &format!("kill -KILL {pid}")]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and their output.
+
+/// Lines a process wrote, collected by reader threads, with a condvar to wait on.
+#[derive(Default)]
+pub struct LogBuf {
+    lines: Mutex<Vec<String>>,
+    changed: Condvar,
+}
+
+impl LogBuf {
+    pub fn lines(&self) -> Vec<String> {
+        lock(&self.lines).clone()
+    }
+    pub fn len(&self) -> usize {
+        lock(&self.lines).len()
+    }
+    pub fn text(&self) -> String {
+        self.lines().join("\n")
+    }
+    fn push(&self, line: String) {
+        lock(&self.lines).push(line);
+        self.changed.notify_all();
+    }
+    /// Index of the first line at or after `from` matching `pred`.
+    fn find(&self, from: usize, pred: &dyn Fn(&str) -> bool) -> Option<usize> {
+        let lines = lock(&self.lines);
+        (from..lines.len()).find(|&i| pred(&lines[i]))
+    }
+    /// Sleeps until a new line arrives or `max` passes.
+    fn wait_change(&self, seen: usize, max: Duration) {
+        let lines = lock(&self.lines);
+        if lines.len() == seen {
+            let _ = self.changed.wait_timeout(lines, max);
+        }
+    }
+}
+
+fn collect(
+    stream: impl Read + Send + 'static,
+    buf: Arc<LogBuf>,
+    tag: &'static str,
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            match line {
+                Ok(l) => buf.push(format!("{tag}{l}")),
+                Err(_) => break,
+            }
+        }
+    })
+}
+
+/// A child process we spawned, ended by its pid in `Drop` if still running.
+pub struct Proc {
+    pub what: String,
+    child: Child,
+    pub log: Arc<LogBuf>,
+    readers: Vec<JoinHandle<()>>,
+    status: Option<ExitStatus>,
+}
+
+impl Proc {
+    /// Spawns `cmd` with stdin closed and stdout/stderr collected (stdout lines tagged).
+    pub fn spawn(what: &str, mut cmd: Command) -> Proc {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what} ({cmd:?}): {e}"));
+        let log = Arc::new(LogBuf::default());
+        let readers = vec![
+            collect(
+                child.stdout.take().expect("piped stdout"),
+                log.clone(),
+                "[stdout] ",
+            ),
+            collect(child.stderr.take().expect("piped stderr"), log.clone(), ""),
+        ];
+        Proc {
+            what: what.to_string(),
+            child,
+            log,
+            readers,
+            status: None,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status if the process has ended (it is reaped then).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().ok().flatten();
+        }
+        self.status
+    }
+
+    /// Sends a signal, by the pid we spawned, only while the child is not reaped (so the pid
+    /// cannot have been reused).
+    pub fn signal(&mut self, sig: &str) {
+        if self.exited().is_none() {
+            let _ = run_args(&["sh", "-c", &format!("kill -{sig} {}", self.pid())]);
+        }
+    }
+
+    /// Waits for the exit until `deadline`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.exited() {
+                return Some(s);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`. Returns the status the process exited with, and
+    /// whether it had to be killed.
+    pub fn stop(&mut self, grace: Duration) -> (Option<ExitStatus>, bool) {
+        self.signal("TERM");
+        if let Some(s) = self.wait_exit(grace) {
+            return (Some(s), false);
+        }
+        let _ = self.child.kill();
+        (self.child.wait().ok(), true)
+    }
+
+    /// Waits until the output readers saw end of file (after the process ended).
+    fn join_readers(&mut self) {
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.exited().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces.
+
+/// A network namespace we created; deleted in `Drop` (its veth pairs and bridges go with it).
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    fn create(name: String) -> Netns {
+        if netns_list().contains(&name) {
+            // Same name as a leftover of an earlier run (the pid was reused).
+            kill_leftover_processes(&name);
+            let _ = run(&format!("ip netns del {name}"));
+        }
+        must(&format!("ip netns add {name}"));
+        let ns = Netns { name };
+        must(&format!("ip -n {} link set lo up", ns.name));
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Err(e) = run(&format!("ip netns del {}", self.name)) {
+            eprintln!("warning: teardown: {e}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the tests write: daemon config, binding files, dhclient options.
+
+/// The daemon's configuration (the contract's sample, with the paths of the sandbox).
+#[derive(Clone, Debug)]
+pub struct Conf {
+    pub lease_lifetime: u32,
+    pub lease_renewal: u32,
+    pub server_ip: String,
+    pub server_on_link: bool,
+    pub nameservers: String,
+    pub domain: Option<String>,
+}
+
+impl Default for Conf {
+    fn default() -> Conf {
+        Conf {
+            lease_lifetime: 604800,
+            lease_renewal: 3600,
+            server_ip: SERVER_IP.into(),
+            server_on_link: false,
+            nameservers: NAMESERVERS.into(),
+            domain: Some(DOMAIN.into()),
+        }
+    }
+}
+
+impl Conf {
+    pub fn render(&self, dir: &Path, state: &Path) -> String {
+        let mut s = String::new();
+        let d = dir.display();
+        let _ = writeln!(s, "[general]");
+        let _ = writeln!(s, "pidfile = {d}/nfdhcpd.pid");
+        let _ = writeln!(s, "datapath = {}", state.display());
+        let _ = writeln!(s, "logdir = {d}");
+        let _ = writeln!(s, "user = root");
+        let _ = writeln!(s, "[dhcp]");
+        let _ = writeln!(s, "enable_dhcp = yes");
+        let _ = writeln!(s, "lease_lifetime = {}", self.lease_lifetime);
+        let _ = writeln!(s, "lease_renewal = {}", self.lease_renewal);
+        let _ = writeln!(s, "server_ip = {}", self.server_ip);
+        let _ = writeln!(
+            s,
+            "server_on_link = {}",
+            if self.server_on_link { "yes" } else { "no" }
+        );
+        let _ = writeln!(s, "dhcp_queue = {DHCP_QUEUE}");
+        let _ = writeln!(s, "nameservers = {}", self.nameservers);
+        if let Some(domain) = &self.domain {
+            let _ = writeln!(s, "domain = {domain}");
+        }
+        let _ = writeln!(s, "[ipv6]");
+        let _ = writeln!(s, "enable_ipv6 = no");
+        s
+    }
+}
+
+/// A binding file's contents (DESIGN §3).
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub indev: String,
+    pub ip: String,
+    pub mac: String,
+    pub hostname: String,
+    pub subnet: String,
+    pub gateway: String,
+    pub mtu: Option<u16>,
+    pub private: bool,
+    pub macspoof: bool,
+}
+
+impl Binding {
+    /// The usual binding of a VM: its tap, 192.0.2.100, its real MAC.
+    pub fn for_vm(vm: &Vm) -> Binding {
+        Binding {
+            indev: vm.tap.clone(),
+            ip: VM_IP.into(),
+            mac: vm.mac.clone(),
+            hostname: HOSTNAME.into(),
+            subnet: SUBNET.into(),
+            gateway: GATEWAY.into(),
+            mtu: None,
+            private: false,
+            macspoof: false,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "INDEV={}\nIP={}\nMAC={}\nHOSTNAME={}\nSUBNET={}\nGATEWAY={}\n",
+            self.indev, self.ip, self.mac, self.hostname, self.subnet, self.gateway
+        );
+        if let Some(mtu) = self.mtu {
+            let _ = writeln!(s, "MTU={mtu}");
+        }
+        if self.private {
+            s.push_str("PRIVATE=1\n");
+        }
+        if self.macspoof {
+            s.push_str("MACSPOOF=1\n");
+        }
+        s
+    }
+}
+
+/// A dhclient lease file asking for `ip` at INIT-REBOOT (valid until 2037).
+pub fn lease_file_asking_for(ip: &str) -> String {
+    format!(
+        "lease {{\n  interface \"eth0\";\n  fixed-address {ip};\n  option subnet-mask 255.255.255.0;\n  \
+         option dhcp-server-identifier {SERVER_IP};\n  renew 4 2037/12/31 00:00:00;\n  \
+         rebind 4 2037/12/31 00:00:00;\n  expire 4 2037/12/31 00:00:00;\n}}\n"
+    )
+}
+
+/// Where a dhclient run's lease file comes from.
+#[derive(Clone, Debug)]
+pub enum LeaseFile {
+    /// An empty one: the run starts with DISCOVER.
+    Fresh,
+    /// These contents (e.g. [`lease_file_asking_for`]): the run starts with INIT-REBOOT.
+    Contents(String),
+    /// The lease file of an earlier run (which must have ended).
+    ReuseFrom(DhId),
+}
+
+#[derive(Clone, Debug)]
+pub struct DhcpOpts {
+    /// dhclient.conf `timeout`: seconds before giving up (with `-1`: exit 2).
+    pub timeout_s: u32,
+    /// dhclient.conf `reboot`: seconds in INIT-REBOOT before falling back to DISCOVER.
+    pub reboot_s: u32,
+    pub lease_file: LeaseFile,
+}
+
+impl Default for DhcpOpts {
+    fn default() -> DhcpOpts {
+        DhcpOpts {
+            timeout_s: 20,
+            reboot_s: 10,
+            lease_file: LeaseFile::Fresh,
+        }
+    }
+}
+
+impl DhcpOpts {
+    /// For runs that must get nothing: give up after 5 seconds.
+    pub fn short() -> DhcpOpts {
+        DhcpOpts {
+            timeout_s: 5,
+            ..DhcpOpts::default()
+        }
+    }
+}
+
+/// The `-sf` script: records every call as a block (`reason=..`, the `new_*`/`old_*`
+/// variables, `applied=<status of the ip commands>`, `END`) after applying the address and
+/// MTU, so a block in the log means eth0 is already configured. TIMEOUT exits 1 so dhclient
+/// never falls back to an old lease of the lease file.
+const DHCLIENT_SCRIPT: &str = r#"#!/bin/sh
+# dhclient -sf script of the nfdhcpd end-to-end tests (tests/common/mod.rs).
+log="$(dirname "$0")/script.log"
+applied=0
+case "$reason" in
+  PREINIT) ip link set dev "$interface" up || applied=$? ;;
+  BOUND|REBOOT)
+    ip -4 addr flush dev "$interface" || applied=$?
+    ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface" || applied=$? ;;
+  RENEW|REBIND)
+    ip -4 addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" || applied=$? ;;
+esac
+case "$reason" in
+  BOUND|REBOOT|RENEW|REBIND)
+    if [ -n "$new_interface_mtu" ]; then
+      ip link set dev "$interface" mtu "$new_interface_mtu" || applied=$?
+    fi ;;
+esac
+{
+  echo "reason=$reason"
+  env | grep -E '^(new_|old_|interface=)' | LC_ALL=C sort
+  echo "applied=$applied"
+  echo "END"
+} >> "$log"
+[ "$reason" = TIMEOUT ] && exit 1
+exit 0
+"#;
+
+fn dhclient_conf(o: &DhcpOpts) -> String {
+    format!(
+        "# dhclient.conf of the nfdhcpd end-to-end tests\n\
+         timeout {};\ninitial-interval 1;\nreboot {};\n\
+         request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers,\n  \
+         host-name, interface-mtu, dhcp-lease-time, dhcp-renewal-time, dhcp-rebinding-time,\n  \
+         dhcp-server-identifier;\n",
+        o.timeout_s, o.reboot_s
+    )
+}
+
+/// What dhclient passed to its script in one call.
+#[derive(Clone, Debug, Default)]
+pub struct ScriptCall {
+    pub vars: BTreeMap<String, String>,
+}
+
+impl ScriptCall {
+    pub fn reason(&self) -> &str {
+        self.get("reason").unwrap_or("")
+    }
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str)
+    }
+    pub fn dump(&self) -> String {
+        self.vars
+            .iter()
+            .map(|(k, v)| format!("  {k}={v}\n"))
+            .collect()
+    }
+}
+
+/// Parses the script log; only complete blocks (ended by `END`) count.
+pub fn parse_script_log(text: &str) -> Vec<ScriptCall> {
+    let mut calls = Vec::new();
+    let mut cur = ScriptCall::default();
+    for line in text.lines() {
+        if line == "END" {
+            calls.push(std::mem::take(&mut cur));
+        } else if let Some((k, v)) = line.split_once('=') {
+            cur.vars.insert(k.to_string(), v.to_string());
+        }
+    }
+    calls
+}
+
+/// True when `line` holds the words of `needle` contiguously, whole words only
+/// (`binding active tap=tap0` does not match `... tap=tap01`).
+pub fn log_has(line: &str, needle: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let want: Vec<&str> = needle.split_whitespace().collect();
+    !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox.
+
+/// A VM: its namespace, its tap in the host namespace, the MAC of its eth0.
+#[derive(Clone, Debug)]
+pub struct Vm {
+    pub netns: String,
+    pub tap: String,
+    pub mac: String,
+}
+
+/// Handle of a dhclient run in a [`Sandbox`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DhId(usize);
+
+struct DhclientRun {
+    vm: Vm,
+    dir: PathBuf,
+    proc: Proc,
+}
+
+pub struct Sandbox {
+    pub test: String,
+    pub id: String,
+    pub dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub host: String,
+    namespaces: Vec<Netns>,
+    vms: Vec<Vm>,
+    daemon: Option<Proc>,
+    helpers: Vec<Proc>,
+    dhclients: Vec<DhclientRun>,
+}
+
+impl Sandbox {
+    /// A temp dir with an empty state dir, and a host namespace with the DHCP rules of DESIGN
+    /// §1 (routed and bridged).
+    pub fn new(test: &str) -> Sandbox {
+        CLEAN_ONCE.call_once(clean_leftovers);
+        let pid = std::process::id();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{NETNS_PREFIX}{pid}-{n}");
+        let dir = PathBuf::from(format!("/tmp/{TMP_PREFIX}{pid}-{n}"));
+        let _ = fs::remove_dir_all(&dir); // a leftover of a dead run with our pid
+        let state_dir = dir.join("state");
+        fs::create_dir_all(&state_dir).unwrap_or_else(|e| panic!("mkdir {state_dir:?}: {e}"));
+        let mut sb = Sandbox {
+            test: test.to_string(),
+            host: format!("{id}-h"),
+            id,
+            dir,
+            state_dir,
+            namespaces: Vec::new(),
+            vms: Vec::new(),
+            daemon: None,
+            helpers: Vec::new(),
+            dhclients: Vec::new(),
+        };
+        sb.namespaces.push(Netns::create(sb.host.clone()));
+        let q = DHCP_QUEUE.to_string();
+        sb.host_must(&format!(
+            "iptables -w -t mangle -A PREROUTING -i tap+ -p udp --dport 67 -j NFQUEUE --queue-num {q}"
+        ));
+        sb.host_must(&format!(
+            "iptables -w -t mangle -A PREROUTING -m physdev --physdev-in tap+ -p udp --dport 67 \
+             -j NFQUEUE --queue-num {q}"
+        ));
+        sb
+    }
+
+    // --- topology ---
+
+    /// A VM namespace and a veth pair: `tap` in the host namespace, `eth0` in the VM's.
+    pub fn add_vm(&mut self, tap: &str) -> Vm {
+        let vm = self.add_vm_unlinked(tap);
+        self.link(&vm);
+        vm
+    }
+
+    /// A VM namespace whose link to the host does not exist yet (see [`Sandbox::link`]).
+    pub fn add_vm_unlinked(&mut self, tap: &str) -> Vm {
+        let k = self.vms.len();
+        let netns = format!("{}-v{k}", self.id);
+        self.namespaces.push(Netns::create(netns.clone()));
+        let vm = Vm {
+            netns,
+            tap: tap.to_string(),
+            mac: format!("02:00:5e:10:00:{:02x}", k + 1),
+        };
+        self.vms.push(vm.clone());
+        vm
+    }
+
+    /// Creates the veth pair of a VM (again, after [`Sandbox::unlink`]): same names, same
+    /// MAC, a new ifindex. Also a filter/INPUT counter rule for udp 67 on the tap: its packet
+    /// count rises only for DHCP packets that NFQUEUE let continue (ACCEPT).
+    pub fn link(&mut self, vm: &Vm) {
+        let tap = vm.tap.as_str();
+        self.host_must(&format!(
+            "ip link add {tap} type veth peer name eth0 netns {}",
+            vm.netns
+        ));
+        must(&format!(
+            "ip -n {} link set eth0 address {}",
+            vm.netns, vm.mac
+        ));
+        self.host_must(&format!("ip link set {tap} up"));
+        must(&format!("ip -n {} link set eth0 up", vm.netns));
+        if self.input_rule(tap).is_none() {
+            self.host_must(&format!("iptables -w -A INPUT -i {tap} -p udp --dport 67"));
+        }
+    }
+
+    /// Deletes the VM's veth pair (both ends).
+    pub fn unlink(&mut self, vm: &Vm) {
+        self.host_must(&format!("ip link del {}", vm.tap));
+    }
+
+    /// A bridge in the host namespace, up, with bridge-nf-call-iptables=1 in that namespace
+    /// (the sysctl is per network namespace on this kernel: checked when this was written).
+    pub fn add_bridge(&mut self, br: &str) {
+        self.host_must(&format!("ip link add {br} type bridge"));
+        self.host_must(&format!("ip link set {br} up"));
+        let sysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+        let set = format!("echo 1 > {sysctl}");
+        run_args(&["ip", "netns", "exec", &self.host, "sh", "-c", &set])
+            .unwrap_or_else(|e| self.fail(&e));
+        let v = self.host_must(&format!("cat {sysctl}"));
+        assert_eq!(v.trim(), "1", "bridge-nf-call-iptables in {}", self.host);
+    }
+
+    pub fn enslave(&mut self, port: &str, br: &str) {
+        self.host_must(&format!("ip link set {port} master {br}"));
+    }
+
+    pub fn host_run(&self, line: &str) -> Result<String, String> {
+        in_ns(&self.host, line)
+    }
+
+    pub fn host_must(&self, line: &str) -> String {
+        self.host_run(line).unwrap_or_else(|e| self.fail(&e))
+    }
+
+    pub fn vm_must(&self, vm: &Vm, line: &str) -> String {
+        in_ns(&vm.netns, line).unwrap_or_else(|e| self.fail(&e))
+    }
+
+    fn input_rule(&self, tap: &str) -> Option<u64> {
+        let out = self.host_run("iptables -w -L INPUT -v -n -x").ok()?;
+        out.lines().find_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.contains(&tap) && w.contains(&"dpt:67"))
+                .then(|| w[0].parse().ok())
+                .flatten()
+        })
+    }
+
+    /// Packets of udp port 67 from `tap` that reached filter/INPUT: they were ACCEPTed by the
+    /// NFQUEUE verdict (a DROP verdict, or no listener on the queue, stops them earlier).
+    pub fn input_count(&self, tap: &str) -> u64 {
+        self.input_rule(tap)
+            .unwrap_or_else(|| self.fail(&format!("no INPUT counter rule for {tap}")))
+    }
+
+    // --- binding files ---
+
+    pub fn binding_path(&self, tap: &str) -> PathBuf {
+        self.state_dir.join(tap)
+    }
+
+    /// Writes the binding file in place (open, write, close: CLOSE_WRITE), as Ganeti does.
+    pub fn write_binding(&self, tap: &str, b: &Binding) {
+        let p = self.binding_path(tap);
+        fs::write(&p, b.render()).unwrap_or_else(|e| self.fail(&format!("write {p:?}: {e}")));
+    }
+
+    /// Writes `.tmp-<tap>` and renames it to the tap's name (MOVED_TO).
+    pub fn write_binding_renamed(&self, tap: &str, b: &Binding) {
+        let tmp = self.state_dir.join(format!(".tmp-{tap}"));
+        fs::write(&tmp, b.render()).unwrap_or_else(|e| self.fail(&format!("write {tmp:?}: {e}")));
+        let p = self.binding_path(tap);
+        fs::rename(&tmp, &p).unwrap_or_else(|e| self.fail(&format!("rename {tmp:?} {p:?}: {e}")));
+    }
+
+    pub fn remove_binding(&self, tap: &str) {
+        let p = self.binding_path(tap);
+        fs::remove_file(&p).unwrap_or_else(|e| self.fail(&format!("rm {p:?}: {e}")));
+    }
+
+    // --- the daemon ---
+
+    /// Writes the config and starts `nfdhcpd -f -d -c CONF` in the host namespace; returns
+    /// once it logged `INFO ready`.
+    pub fn start_daemon(&mut self, conf: &Conf) {
+        assert!(self.daemon.is_none(), "daemon already running");
+        let path = self.dir.join("nfdhcpd.conf");
+        fs::write(&path, conf.render(&self.dir, &self.state_dir)).expect("write config");
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args([
+            "netns",
+            "exec",
+            &self.host,
+            env!("CARGO_BIN_EXE_nfdhcpd"),
+            "-f",
+            "-d",
+            "-c",
+        ]);
+        cmd.arg(&path);
+        cmd.env("RUST_BACKTRACE", "1");
+        self.daemon = Some(Proc::spawn("nfdhcpd", cmd));
+        self.wait_log(0, "INFO ready", READY_TIMEOUT);
+    }
+
+    /// Number of daemon log lines so far: a cursor for [`Sandbox::wait_log`].
+    pub fn log_mark(&self) -> usize {
+        self.daemon.as_ref().map_or(0, |d| d.log.len())
+    }
+
+    pub fn daemon_log(&self) -> String {
+        self.daemon
+            .as_ref()
+            .map_or_else(String::new, |d| d.log.text())
+    }
+
+    /// Waits for a daemon log line at or after line `from` holding the words of `needle`
+    /// (see [`log_has`]); returns the cursor after it. Fails at once if the daemon exits.
+    pub fn wait_log(&mut self, from: usize, needle: &str, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let d = self.daemon.as_mut().expect("daemon not started");
+            if let Some(i) = d.log.find(from, &|l| log_has(l, needle)) {
+                return i + 1;
+            }
+            if let Some(status) = d.exited() {
+                d.join_readers();
+                if let Some(i) = d.log.find(from, &|l| log_has(l, needle)) {
+                    return i + 1;
+                }
+                self.fail(&format!(
+                    "the daemon exited ({status}) before logging `{needle}`"
+                ));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                self.fail(&format!(
+                    "no `{needle}` in the daemon's log within {timeout:?}"
+                ));
+            }
+            let seen = d.log.len();
+            d.log
+                .wait_change(seen, (deadline - now).min(Duration::from_millis(100)));
+        }
+    }
+
+    /// Asserts that no daemon log line since `from` holds `needle`.
+    pub fn assert_no_log(&self, from: usize, needle: &str) {
+        if let Some(d) = &self.daemon {
+            if let Some(i) = d.log.find(from, &|l| log_has(l, needle)) {
+                let line = d.log.lines()[i].clone();
+                self.fail(&format!("unexpected daemon log line: {line}"));
+            }
+        }
+    }
+
+    /// SIGTERM; the daemon must exit within 10 s. Returns its exit status.
+    pub fn stop_daemon(&mut self) -> ExitStatus {
+        let mut d = self.daemon.take().expect("daemon not started");
+        let (status, killed) = d.stop(Duration::from_secs(10));
+        d.join_readers();
+        let log = d.log.text();
+        self.daemon = Some(d); // keep its log for the diagnostics
+        if killed {
+            self.fail(&format!(
+                "the daemon did not exit within 10 s of SIGTERM; log:\n{log}"
+            ));
+        }
+        status.expect("daemon status")
+    }
+
+    // --- dnsmasq, a DHCP server peer for unbound taps ---
+
+    /// Starts dnsmasq in the host namespace, serving only `iface` (which must have an IPv4
+    /// address in `range_ip`'s /24) the single address `range_ip`; authoritative, so it NAKs
+    /// requests for other addresses. `extra`: more dnsmasq options.
+    pub fn start_dnsmasq(&mut self, iface: &str, range_ip: &str, extra: &[&str]) {
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args(["netns", "exec", &self.host, &tool("dnsmasq")]);
+        cmd.args([
+            "--keep-in-foreground",
+            "--no-daemon",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+        ]);
+        cmd.args([
+            "--no-hosts",
+            "--port=0",
+            "--bind-interfaces",
+            "--log-facility=-",
+            "--log-dhcp",
+        ]);
+        cmd.args(["--user=root", "--dhcp-authoritative"]);
+        cmd.arg(format!("--interface={iface}"));
+        cmd.arg(format!(
+            "--dhcp-range={range_ip},{range_ip},255.255.255.0,1h"
+        ));
+        cmd.arg(format!(
+            "--dhcp-leasefile={}",
+            self.dir.join("dnsmasq.leases").display()
+        ));
+        cmd.arg(format!(
+            "--pid-file={}",
+            self.dir.join("dnsmasq.pid").display()
+        ));
+        cmd.args(extra);
+        let mut p = Proc::spawn("dnsmasq", cmd);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while p.log.find(0, &|l| l.contains("DHCP, IP range")).is_none() {
+            if p.exited().is_some() || Instant::now() >= deadline {
+                let log = p.log.text();
+                self.helpers.push(p);
+                self.fail(&format!("dnsmasq did not start serving {iface}:\n{log}"));
+            }
+            p.log.wait_change(p.log.len(), Duration::from_millis(100));
+        }
+        self.helpers.push(p);
+    }
+
+    // --- dhclient ---
+
+    /// Starts the real dhclient in the VM's namespace: foreground, one try (`-1`: exit 2 when
+    /// `timeout` passes), our script, pid and lease files in a directory of its own.
+    pub fn dhclient(&mut self, vm: &Vm, o: &DhcpOpts) -> DhId {
+        let id = DhId(self.dhclients.len());
+        let dir = self.dir.join(format!("dhclient-{}", id.0));
+        fs::create_dir_all(&dir).expect("mkdir dhclient dir");
+        let leases = dir.join("dhclient.leases");
+        match &o.lease_file {
+            LeaseFile::Fresh => fs::write(&leases, "").expect("lease file"),
+            LeaseFile::Contents(text) => fs::write(&leases, text).expect("lease file"),
+            LeaseFile::ReuseFrom(earlier) => {
+                let from = self.dhclients[earlier.0].dir.join("dhclient.leases");
+                fs::copy(&from, &leases).expect("copy lease file");
+            }
+        }
+        fs::write(dir.join("dhclient.conf"), dhclient_conf(o)).expect("dhclient.conf");
+        let script = dir.join("script.sh");
+        fs::write(&script, DHCLIENT_SCRIPT).expect("script");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod script");
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args([
+            "netns",
+            "exec",
+            &vm.netns,
+            &tool("dhclient"),
+            "-d",
+            "-1",
+            "-v",
+        ]);
+        cmd.arg("-sf").arg(&script);
+        cmd.arg("-pf").arg(dir.join("dhclient.pid"));
+        cmd.arg("-lf").arg(&leases);
+        cmd.arg("-cf").arg(dir.join("dhclient.conf"));
+        cmd.arg("eth0");
+        let proc = Proc::spawn("dhclient", cmd);
+        self.dhclients.push(DhclientRun {
+            vm: vm.clone(),
+            dir,
+            proc,
+        });
+        id
+    }
+
+    /// Every call of the script so far.
+    pub fn script_calls(&self, id: DhId) -> Vec<ScriptCall> {
+        let text =
+            fs::read_to_string(self.dhclients[id.0].dir.join("script.log")).unwrap_or_default();
+        parse_script_log(&text)
+    }
+
+    /// dhclient's own output (stderr and stdout).
+    pub fn dhclient_output(&self, id: DhId) -> String {
+        self.dhclients[id.0].proc.log.text()
+    }
+
+    pub fn lease_file_text(&self, id: DhId) -> String {
+        fs::read_to_string(self.dhclients[id.0].dir.join("dhclient.leases")).unwrap_or_default()
+    }
+
+    /// Waits for the first script call with one of `reasons` after the first `skip` calls.
+    /// Returns that call and its position. Fails if dhclient exits first.
+    pub fn wait_script(
+        &mut self,
+        id: DhId,
+        reasons: &[&str],
+        skip: usize,
+        timeout: Duration,
+    ) -> (ScriptCall, usize) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let calls = self.script_calls(id);
+            if let Some((i, c)) = calls
+                .iter()
+                .enumerate()
+                .skip(skip)
+                .find(|(_, c)| reasons.contains(&c.reason()))
+            {
+                return (c.clone(), i);
+            }
+            if let Some(status) = self.dhclients[id.0].proc.exited() {
+                self.fail(&format!(
+                    "dhclient {id:?} exited ({status}) without a {reasons:?} call of its script"
+                ));
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!(
+                    "dhclient {id:?} got no {reasons:?} within {timeout:?}"
+                ));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for a lease (BOUND, RENEW, REBIND or REBOOT).
+    pub fn expect_lease(&mut self, id: DhId) -> ScriptCall {
+        self.wait_script(id, LEASE_REASONS, 0, LEASE_TIMEOUT).0
+    }
+
+    /// Waits for dhclient to give up (its `timeout` passed: `-1` makes it exit 2) and checks
+    /// its script never saw a lease.
+    pub fn expect_no_lease(&mut self, id: DhId, timeout_s: u32) {
+        let status = self.dhclients[id.0]
+            .proc
+            .wait_exit(Duration::from_secs(u64::from(timeout_s) + 15));
+        if let Some(lease) = self
+            .script_calls(id)
+            .iter()
+            .find(|c| LEASE_REASONS.contains(&c.reason()))
+        {
+            self.fail(&format!(
+                "dhclient {id:?} got a lease it must not get:\n{}",
+                lease.dump()
+            ));
+        }
+        match status {
+            Some(s) if s.code() == Some(2) => {}
+            Some(s) => self.fail(&format!(
+                "dhclient {id:?} exited {s}, expected 2 (no lease)"
+            )),
+            None => self.fail(&format!(
+                "dhclient {id:?} did not give up within {timeout_s} s + 15 s"
+            )),
+        }
+    }
+
+    /// Ends a dhclient run (by its pid) and waits for it.
+    pub fn stop_dhclient(&mut self, id: DhId) {
+        let p = &mut self.dhclients[id.0].proc;
+        if p.exited().is_none() {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+    }
+
+    // --- diagnostics and teardown ---
+
+    /// Everything worth seeing when a test fails.
+    pub fn diagnostics(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "==== sandbox {} (test {}), dir {}",
+            self.id,
+            self.test,
+            self.dir.display()
+        );
+        match &self.daemon {
+            Some(d) => {
+                let _ = writeln!(s, "==== daemon stderr (pid {}):\n{}", d.pid(), d.log.text());
+            }
+            None => s.push_str("==== daemon not started\n"),
+        }
+        for (i, r) in self.dhclients.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "==== dhclient {i} in {} (pid {}):\n{}",
+                r.vm.netns,
+                r.proc.pid(),
+                r.proc.log.text()
+            );
+            let script = fs::read_to_string(r.dir.join("script.log")).unwrap_or_default();
+            let _ = writeln!(s, "---- its script log:\n{script}");
+        }
+        for h in &self.helpers {
+            let _ = writeln!(s, "==== {} (pid {}):\n{}", h.what, h.pid(), h.log.text());
+        }
+        if let Ok(entries) = fs::read_dir(&self.state_dir) {
+            for e in entries.flatten() {
+                let text = fs::read_to_string(e.path()).unwrap_or_default();
+                let _ = writeln!(s, "==== binding file {}:\n{text}", e.path().display());
+            }
+        }
+        let probes = [
+            "iptables -w -t mangle -L PREROUTING -v -n -x",
+            "iptables -w -L INPUT -v -n -x",
+            "cat /proc/net/netfilter/nfnetlink_queue",
+            "ip -br link",
+        ];
+        for p in probes {
+            let out = self.host_run(p).unwrap_or_else(|e| e);
+            let _ = writeln!(s, "==== host ns: {p}\n{out}");
+        }
+        s
+    }
+
+    /// Panics with `msg` and the diagnostics.
+    pub fn fail(&self, msg: &str) -> ! {
+        panic!("{}: {msg}\n{}", self.test, self.diagnostics())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for r in &mut self.dhclients {
+            let _ = r.proc.child.kill();
+            let _ = r.proc.child.wait();
+        }
+        self.dhclients.clear();
+        for h in &mut self.helpers {
+            h.stop(Duration::from_secs(3));
+        }
+        self.helpers.clear();
+        if let Some(mut d) = self.daemon.take() {
+            if d.exited().is_none() {
+                let (_, killed) = d.stop(Duration::from_secs(5));
+                if killed {
+                    eprintln!("{}: the daemon ignored SIGTERM for 5 s: killed", self.test);
+                }
+            }
+        }
+        while let Some(ns) = self.namespaces.pop() {
+            drop(ns);
+        }
+        if let Err(e) = fs::remove_dir_all(&self.dir) {
+            eprintln!("warning: teardown: rm -r {}: {e}", self.dir.display());
+        }
+    }
+}

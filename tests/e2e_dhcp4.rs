@@ -1,0 +1,746 @@
+//! End-to-end DHCPv4: the real daemon in a host network namespace, the real ISC dhclient in VM
+//! namespaces, the kernel's NFQUEUE path in between (DESIGN §1, §3, §4). Needs root, iproute2,
+//! iptables, isc-dhcp-client and dnsmasq-base (tests/run-all.sh installs them); without them a
+//! test says why and returns, except under CI=true where that is a failure.
+//!
+//! What a VM got is read from dhclient's own script variables (`new_*`), so every assertion is
+//! about what a real client understood, not about our own decoding of the reply.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+/// A sandbox with `vms` VMs (tap0, tap1, ...), a binding file for each (from `bind`), and
+/// the daemon started and ready, with every binding reported active.
+fn routed(
+    test: &str,
+    vms: usize,
+    conf: &Conf,
+    bind: impl Fn(&Vm) -> Binding,
+) -> (Sandbox, Vec<Vm>) {
+    let mut sb = Sandbox::new(test);
+    let vms: Vec<Vm> = (0..vms).map(|k| sb.add_vm(&format!("tap{k}"))).collect();
+    for vm in &vms {
+        sb.write_binding(&vm.tap, &bind(vm));
+    }
+    sb.start_daemon(conf);
+    for vm in &vms {
+        sb.wait_log(
+            0,
+            &format!("binding active tap={}", vm.tap),
+            BINDING_TIMEOUT,
+        );
+    }
+    (sb, vms)
+}
+
+fn check(sb: &Sandbox, lease: &ScriptCall, key: &str, want: Option<&str>) {
+    if lease.get(key) != want {
+        sb.fail(&format!(
+            "{key}: dhclient got {:?}, expected {want:?}; all it got:\n{}",
+            lease.get(key),
+            lease.dump()
+        ));
+    }
+}
+
+/// A dhclient run with the default options (a fresh lease file, 20 s timeout).
+fn sb_run(sb: &mut Sandbox, vm: &Vm) -> DhId {
+    sb.dhclient(vm, &DhcpOpts::default())
+}
+
+fn addresses(sb: &Sandbox, vm: &Vm) -> String {
+    sb.vm_must(vm, "ip -4 -o addr show dev eth0")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harness self-tests: they need no daemon.
+
+/// dhclient with nobody answering (the queue has no listener, so the kernel drops the
+/// DISCOVERs) gives up cleanly, and the teardown leaves no namespace, directory or process.
+#[test]
+fn harness_dhclient_times_out_and_teardown_leaves_nothing() {
+    if !prerequisites(
+        "harness_dhclient_times_out_and_teardown_leaves_nothing",
+        &[],
+    ) {
+        return;
+    }
+    let mut sb = Sandbox::new("harness_teardown");
+    let vm = sb.add_vm("tap0");
+    let started = Instant::now();
+    let run = sb.dhclient(
+        &vm,
+        &DhcpOpts {
+            timeout_s: 3,
+            ..DhcpOpts::default()
+        },
+    );
+    sb.expect_no_lease(run, 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "dhclient took {:?}",
+        started.elapsed()
+    );
+    let out = sb.dhclient_output(run);
+    assert!(
+        out.contains("DHCPDISCOVER on eth0"),
+        "dhclient sent no DISCOVER:\n{out}"
+    );
+    let calls: Vec<String> = sb
+        .script_calls(run)
+        .iter()
+        .map(|c| c.reason().to_string())
+        .collect();
+    assert_eq!(
+        calls.first().map(String::as_str),
+        Some("PREINIT"),
+        "script calls {calls:?}"
+    );
+    assert_eq!(
+        sb.input_count(&vm.tap),
+        0,
+        "no listener on the queue: the kernel drops the packets"
+    );
+
+    let names = [sb.host.clone(), vm.netns.clone()];
+    let dir = sb.dir.clone();
+    drop(sb);
+    let left = netns_list();
+    for n in &names {
+        assert!(!left.contains(n), "namespace {n} left behind: {left:?}");
+    }
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+/// Namespaces and temp dirs named after a dead pid (an earlier run that was killed) are
+/// removed; those of live pids are left alone.
+#[test]
+fn harness_cleans_leftovers_of_dead_runs() {
+    if !prerequisites("harness_cleans_leftovers_of_dead_runs", &[]) {
+        return;
+    }
+    // pid_max is at most 2^22: this pid cannot be alive.
+    let dead = 4_194_304 + std::process::id();
+    let ns = format!("{NETNS_PREFIX}{dead}-0-h");
+    let dir = std::path::PathBuf::from(format!("/tmp/{TMP_PREFIX}{dead}-0"));
+    must(&format!("ip netns add {ns}"));
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    // A dhclient that run left behind in its namespace.
+    must(&format!("ip -n {ns} link add d0 type veth peer name d1"));
+    must(&format!("ip -n {ns} link set d0 up"));
+    let mut cmd = std::process::Command::new(tool("ip"));
+    cmd.args([
+        "netns",
+        "exec",
+        &ns,
+        &tool("dhclient"),
+        "-d",
+        "-cf",
+        "/dev/null",
+    ]);
+    cmd.args(["-sf", "/bin/true", "-pf", "/dev/null"]);
+    cmd.arg("-lf").arg(dir.join("leases")).arg("d0");
+    let mut orphan = Proc::spawn("leftover dhclient", cmd);
+    let comm = format!("/proc/{}/comm", orphan.pid());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(&comm).unwrap_or_default().trim() != "dhclient" {
+        assert!(
+            Instant::now() < deadline,
+            "dhclient did not start: {}",
+            orphan.log.text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let live = Sandbox::new("harness_leftovers");
+    clean_leftovers();
+    assert!(
+        orphan.wait_exit(Duration::from_secs(5)).is_some(),
+        "the leftover dhclient still runs"
+    );
+    let left = netns_list();
+    assert!(!left.contains(&ns), "leftover {ns} not removed: {left:?}");
+    assert!(!dir.exists(), "leftover {} not removed", dir.display());
+    assert!(
+        left.contains(&live.host),
+        "a live run's namespace was removed"
+    );
+    assert!(live.dir.exists(), "a live run's dir was removed");
+}
+
+/// The dhclient side of the harness against a known-good server: dnsmasq on an interface the
+/// NFQUEUE rules do not match (`veth9`, not `tap+`). Checks what the tests below rely on: the
+/// script's records, the address and MTU applied to eth0, INIT-REBOOT with a reused lease file,
+/// and the NAK -> DISCOVER sequence as dhclient logs it.
+#[test]
+fn harness_dhclient_against_dnsmasq() {
+    if !prerequisites("harness_dhclient_against_dnsmasq", &["dnsmasq"]) {
+        return;
+    }
+    let mut sb = Sandbox::new("harness_dhclient_against_dnsmasq");
+    let vm = sb.add_vm("veth9");
+    sb.host_must("ip addr add 198.51.100.1/24 dev veth9");
+    sb.start_dnsmasq("veth9", "198.51.100.50", &["--dhcp-option=option:mtu,1400"]);
+
+    let first = sb.dhclient(&vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(first);
+    check(&sb, &lease, "reason", Some("BOUND"));
+    check(&sb, &lease, "new_ip_address", Some("198.51.100.50"));
+    check(
+        &sb,
+        &lease,
+        "new_dhcp_server_identifier",
+        Some("198.51.100.1"),
+    );
+    check(&sb, &lease, "new_interface_mtu", Some("1400"));
+    check(&sb, &lease, "applied", Some("0"));
+    let addrs = addresses(&sb, &vm);
+    assert!(addrs.contains("198.51.100.50/24"), "{addrs}");
+    let link = sb.vm_must(&vm, "ip -o link show dev eth0");
+    assert!(link.contains(" mtu 1400 "), "{link}");
+    wait_lease_written(&sb, first, "198.51.100.50");
+    sb.stop_dhclient(first);
+
+    let reuse = DhcpOpts {
+        lease_file: LeaseFile::ReuseFrom(first),
+        ..DhcpOpts::default()
+    };
+    let second = sb.dhclient(&vm, &reuse);
+    let lease = sb.expect_lease(second);
+    check(&sb, &lease, "reason", Some("REBOOT"));
+    check(&sb, &lease, "new_ip_address", Some("198.51.100.50"));
+    assert_request_without_discover(&sb, second, "198.51.100.50");
+    sb.stop_dhclient(second);
+
+    let wrong = lease_file_asking_for("198.51.100.200");
+    let third = sb.dhclient(
+        &vm,
+        &DhcpOpts {
+            lease_file: LeaseFile::Contents(wrong),
+            ..DhcpOpts::default()
+        },
+    );
+    let lease = sb.expect_lease(third);
+    check(&sb, &lease, "reason", Some("BOUND"));
+    check(&sb, &lease, "new_ip_address", Some("198.51.100.50"));
+    assert_nak_then_discover(&sb, third, "198.51.100.200", "198.51.100.1");
+    assert!(
+        sb.input_count("veth9") > 0,
+        "dnsmasq's packets pass filter/INPUT"
+    );
+}
+
+/// dhclient writes its lease file around the BOUND call of its script: wait for it.
+fn wait_lease_written(sb: &Sandbox, run: DhId, ip: &str) {
+    let want = format!("fixed-address {ip};");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sb.lease_file_text(run).contains(&want) {
+        if Instant::now() >= deadline {
+            sb.fail(&format!(
+                "dhclient wrote no lease for {ip} in its lease file"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// INIT-REBOOT: the run asked for `ip` straight away, without DISCOVER.
+fn assert_request_without_discover(sb: &Sandbox, run: DhId, ip: &str) {
+    let out = sb.dhclient_output(run);
+    if !out.contains(&format!("DHCPREQUEST for {ip}")) || out.contains("DHCPDISCOVER") {
+        sb.fail(&format!(
+            "dhclient {run:?} should REQUEST {ip} straight away (INIT-REBOOT), without DISCOVER"
+        ));
+    }
+}
+
+/// dhclient asked for `wrong`, got a NAK from `server`, then started over with DISCOVER.
+fn assert_nak_then_discover(sb: &Sandbox, run: DhId, wrong: &str, server: &str) {
+    let out = sb.dhclient_output(run);
+    let asked = out.find(&format!("DHCPREQUEST for {wrong}"));
+    let nak = out.find(&format!("DHCPNAK from {server}"));
+    let discover = out.find("DHCPDISCOVER");
+    match (asked, nak, discover) {
+        (Some(a), Some(n), Some(d)) if a < n && n < d => {}
+        _ => sb.fail(&format!(
+            "dhclient {run:?}: expected REQUEST for {wrong}, a NAK from {server}, then DISCOVER"
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Routed lease with every option.
+
+#[test]
+fn routed_lease_carries_every_option() {
+    if !prerequisites("routed_lease_carries_every_option", &[]) {
+        return;
+    }
+    let (mut sb, vms) = routed(
+        "routed_lease_carries_every_option",
+        1,
+        &Conf::default(),
+        Binding::for_vm,
+    );
+    let vm = &vms[0];
+    let run = sb.dhclient(vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "reason", Some("BOUND"));
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_subnet_mask", Some("255.255.255.0"));
+    check(&sb, &lease, "new_broadcast_address", Some("192.0.2.255"));
+    check(&sb, &lease, "new_routers", Some(GATEWAY));
+    check(
+        &sb,
+        &lease,
+        "new_domain_name_servers",
+        Some("192.0.2.2 192.0.2.3"),
+    );
+    check(&sb, &lease, "new_host_name", Some(HOSTNAME));
+    check(&sb, &lease, "new_domain_name", Some(DOMAIN));
+    check(&sb, &lease, "new_dhcp_lease_time", Some("604800"));
+    check(&sb, &lease, "new_dhcp_renewal_time", Some("3600"));
+    check(&sb, &lease, "new_dhcp_rebinding_time", Some("529200"));
+    check(&sb, &lease, "new_dhcp_server_identifier", Some(SERVER_IP));
+    check(&sb, &lease, "new_interface_mtu", None);
+    check(&sb, &lease, "applied", Some("0"));
+    let addrs = addresses(&sb, vm);
+    if !addrs.contains("192.0.2.100/24") {
+        sb.fail(&format!(
+            "eth0 of the VM does not hold 192.0.2.100/24:\n{addrs}"
+        ));
+    }
+    let out = sb.dhclient_output(run);
+    if !out.contains("DHCPOFFER of 192.0.2.100 from 192.0.2.1")
+        || !out.contains("DHCPACK of 192.0.2.100 from 192.0.2.1")
+    {
+        sb.fail("dhclient did not log the OFFER and the ACK from 192.0.2.1");
+    }
+    // A bound tap's DHCP packets are answered and dropped, never passed on.
+    assert_eq!(sb.input_count(&vm.tap), 0, "{}", sb.diagnostics());
+    sb.stop_dhclient(run);
+    let status = sb.stop_daemon();
+    if status.code() != Some(0) {
+        sb.fail(&format!("SIGTERM: the daemon exited {status}, expected 0"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The same address again: INIT-REBOOT with the lease file, and a unicast RENEW.
+
+#[test]
+fn reboot_with_lease_file_gets_ack_for_same_address() {
+    if !prerequisites("reboot_with_lease_file_gets_ack_for_same_address", &[]) {
+        return;
+    }
+    let (mut sb, vms) = routed(
+        "reboot_with_lease_file",
+        1,
+        &Conf::default(),
+        Binding::for_vm,
+    );
+    let vm = &vms[0];
+    let first = sb.dhclient(vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(first);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    wait_lease_written(&sb, first, VM_IP);
+    sb.stop_dhclient(first);
+
+    let second = sb.dhclient(
+        vm,
+        &DhcpOpts {
+            lease_file: LeaseFile::ReuseFrom(first),
+            ..DhcpOpts::default()
+        },
+    );
+    let lease = sb.expect_lease(second);
+    check(&sb, &lease, "reason", Some("REBOOT"));
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_dhcp_server_identifier", Some(SERVER_IP));
+    check(&sb, &lease, "new_dhcp_lease_time", Some("604800"));
+    assert_request_without_discover(&sb, second, VM_IP);
+}
+
+/// T1 = 2 s: dhclient renews by unicast to the server identifier (the host's tap holds
+/// 192.0.2.1, so the VM can ARP for it); the daemon must ACK the same address.
+#[test]
+fn renew_by_unicast_gets_ack() {
+    if !prerequisites("renew_by_unicast_gets_ack", &[]) {
+        return;
+    }
+    let conf = Conf {
+        lease_renewal: 2,
+        ..Conf::default()
+    };
+    let (mut sb, vms) = routed("renew_by_unicast_gets_ack", 1, &conf, Binding::for_vm);
+    let vm = &vms[0];
+    sb.host_must(&format!("ip addr add 192.0.2.1/24 dev {}", vm.tap));
+    let run = sb.dhclient(vm, &DhcpOpts::default());
+    let (bound, i) = sb.wait_script(run, &["BOUND"], 0, LEASE_TIMEOUT);
+    check(&sb, &bound, "new_dhcp_renewal_time", Some("2"));
+    let (renew, _) = sb.wait_script(run, &["RENEW"], i + 1, Duration::from_secs(30));
+    check(&sb, &renew, "new_ip_address", Some(VM_IP));
+    check(&sb, &renew, "new_dhcp_server_identifier", Some(SERVER_IP));
+    check(&sb, &renew, "new_routers", Some(GATEWAY));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. NAK for a wrong address.
+
+/// The lease file makes dhclient start in INIT-REBOOT asking for 192.0.2.200: the daemon NAKs
+/// it (dhclient logs `DHCPNAK from 192.0.2.1`, the client's own view of the reply), dhclient
+/// restarts with DISCOVER and binds 192.0.2.100.
+#[test]
+fn wrong_requested_address_gets_nak_then_lease() {
+    if !prerequisites("wrong_requested_address_gets_nak_then_lease", &[]) {
+        return;
+    }
+    let (mut sb, vms) = routed(
+        "wrong_requested_address_gets_nak",
+        1,
+        &Conf::default(),
+        Binding::for_vm,
+    );
+    let vm = &vms[0];
+    let opts = DhcpOpts {
+        lease_file: LeaseFile::Contents(lease_file_asking_for("192.0.2.200")),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(vm, &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "reason", Some("BOUND"));
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    assert_nak_then_discover(&sb, run, "192.0.2.200", SERVER_IP);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. PRIVATE, 5. MTU.
+
+#[test]
+fn private_binding_has_no_router() {
+    if !prerequisites("private_binding_has_no_router", &[]) {
+        return;
+    }
+    let bind = |vm: &Vm| Binding {
+        private: true,
+        ..Binding::for_vm(vm)
+    };
+    let (mut sb, vms) = routed("private_binding_has_no_router", 1, &Conf::default(), bind);
+    let run = sb_run(&mut sb, &vms[0]);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_routers", None);
+    check(&sb, &lease, "new_subnet_mask", Some("255.255.255.0"));
+    check(
+        &sb,
+        &lease,
+        "new_domain_name_servers",
+        Some("192.0.2.2 192.0.2.3"),
+    );
+}
+
+#[test]
+fn mtu_binding_sets_interface_mtu() {
+    if !prerequisites("mtu_binding_sets_interface_mtu", &[]) {
+        return;
+    }
+    let bind = |vm: &Vm| Binding {
+        mtu: Some(1400),
+        ..Binding::for_vm(vm)
+    };
+    let (mut sb, vms) = routed("mtu_binding_sets_interface_mtu", 1, &Conf::default(), bind);
+    let vm = &vms[0];
+    let run = sb_run(&mut sb, vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_interface_mtu", Some("1400"));
+    check(&sb, &lease, "new_routers", Some(GATEWAY));
+    let link = sb.vm_must(vm, "ip -o link show dev eth0");
+    if !link.contains(" mtu 1400 ") {
+        sb.fail(&format!(
+            "the script applied the MTU, but eth0 says:\n{link}"
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Unbound interface untouched.
+
+/// tap1 has no binding file: its DHCP packets must continue through the stack (ACCEPT). Proof
+/// twice over: the filter/INPUT counter for udp 67 on tap1 rises, and dnsmasq listening on
+/// tap1 answers the VM with its own address and server identifier. tap0, bound, is answered
+/// by the daemon in the same namespace at the same time.
+#[test]
+fn unbound_tap_packets_continue_untouched() {
+    if !prerequisites("unbound_tap_packets_continue_untouched", &["dnsmasq"]) {
+        return;
+    }
+    let mut sb = Sandbox::new("unbound_tap_packets_continue_untouched");
+    let bound = sb.add_vm("tap0");
+    let unbound = sb.add_vm("tap1");
+    sb.write_binding(&bound.tap, &Binding::for_vm(&bound));
+    sb.host_must("ip addr add 198.51.100.1/24 dev tap1");
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    sb.start_dnsmasq("tap1", "198.51.100.50", &[]);
+
+    let run1 = sb.dhclient(&unbound, &DhcpOpts::default());
+    let run0 = sb.dhclient(&bound, &DhcpOpts::default());
+    let lease1 = sb.expect_lease(run1);
+    check(&sb, &lease1, "new_ip_address", Some("198.51.100.50"));
+    check(
+        &sb,
+        &lease1,
+        "new_dhcp_server_identifier",
+        Some("198.51.100.1"),
+    );
+    let lease0 = sb.expect_lease(run0);
+    check(&sb, &lease0, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease0, "new_dhcp_server_identifier", Some(SERVER_IP));
+    if sb.input_count("tap1") == 0 {
+        sb.fail("no DHCP packet of the unbound tap1 reached filter/INPUT");
+    }
+    if sb.input_count("tap0") != 0 {
+        sb.fail("DHCP packets of the bound tap0 reached filter/INPUT: they must be dropped");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Spoofed MAC.
+
+#[test]
+fn spoofed_mac_gets_no_lease_unless_macspoof() {
+    if !prerequisites("spoofed_mac_gets_no_lease_unless_macspoof", &[]) {
+        return;
+    }
+    let other = |vm: &Vm| Binding {
+        mac: "02:00:5e:10:99:99".into(),
+        ..Binding::for_vm(vm)
+    };
+    let (mut sb, vms) = routed("spoofed_mac_gets_no_lease", 1, &Conf::default(), other);
+    let vm = &vms[0];
+    let run = sb.dhclient(vm, &DhcpOpts::short());
+    sb.expect_no_lease(run, 5);
+    let out = sb.dhclient_output(run);
+    if out.contains("DHCPOFFER of") {
+        sb.fail("dhclient saw an OFFER for a spoofed MAC");
+    }
+    // Bound tap: the snooping packets are dropped, not passed on.
+    if sb.input_count(&vm.tap) != 0 {
+        sb.fail("spoofed DHCP packets of a bound tap reached filter/INPUT");
+    }
+
+    let mark = sb.log_mark();
+    sb.write_binding(
+        &vm.tap,
+        &Binding {
+            macspoof: true,
+            ..other(vm)
+        },
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+}
+
+/// MAC addresses compare case-insensitively (DESIGN §3): an upper-case MAC in the file works.
+#[test]
+fn binding_mac_is_case_insensitive() {
+    if !prerequisites("binding_mac_is_case_insensitive", &[]) {
+        return;
+    }
+    let upper = |vm: &Vm| Binding {
+        mac: vm.mac.to_uppercase(),
+        ..Binding::for_vm(vm)
+    };
+    let (mut sb, vms) = routed(
+        "binding_mac_is_case_insensitive",
+        1,
+        &Conf::default(),
+        upper,
+    );
+    let run = sb_run(&mut sb, &vms[0]);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Binding lifecycle while the daemon runs.
+
+#[test]
+fn binding_lifecycle_while_running() {
+    if !prerequisites("binding_lifecycle_while_running", &[]) {
+        return;
+    }
+    let mut sb = Sandbox::new("binding_lifecycle_while_running");
+    let vm = sb.add_vm("tap0");
+    sb.start_daemon(&Conf::default());
+
+    // Added after start-up (written in place: CLOSE_WRITE).
+    let mark = sb.log_mark();
+    sb.write_binding("tap0", &Binding::for_vm(&vm));
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some("192.0.2.100"));
+
+    // Changed: a new IP.
+    let mark = sb.log_mark();
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            ip: "192.0.2.101".into(),
+            ..Binding::for_vm(&vm)
+        },
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some("192.0.2.101"));
+
+    // Renamed into place: `.tmp-tap0` then mv (MOVED_TO); the temp name must be ignored.
+    let mark = sb.log_mark();
+    sb.write_binding_renamed(
+        "tap0",
+        &Binding {
+            ip: "192.0.2.102".into(),
+            ..Binding::for_vm(&vm)
+        },
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some("192.0.2.102"));
+    sb.assert_no_log(0, "binding active tap=.tmp-tap0");
+
+    // Deleted: no reply any more, and the packets continue (ACCEPT).
+    let mark = sb.log_mark();
+    sb.remove_binding("tap0");
+    sb.wait_log(mark, "binding removed tap=tap0", BINDING_TIMEOUT);
+    let before = sb.input_count("tap0");
+    let run = sb.dhclient(&vm, &DhcpOpts::short());
+    sb.expect_no_lease(run, 5);
+    if sb.input_count("tap0") <= before {
+        sb.fail("after its binding was removed, tap0's DHCP packets did not reach filter/INPUT (not ACCEPTed)");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. File written before its tap exists; tap re-created.
+
+#[test]
+fn binding_before_tap_exists_and_tap_recreated() {
+    if !prerequisites("binding_before_tap_exists_and_tap_recreated", &[]) {
+        return;
+    }
+    let mut sb = Sandbox::new("binding_before_tap_exists");
+    let vm = sb.add_vm_unlinked("tap0");
+    sb.start_daemon(&Conf::default());
+    let mark = sb.log_mark();
+    sb.write_binding("tap0", &Binding::for_vm(&vm));
+    sb.wait_log(mark, "binding inactive tap=tap0", BINDING_TIMEOUT);
+
+    // The tap appears: active within a second, and it works.
+    let mark = sb.log_mark();
+    let created = Instant::now();
+    sb.link(&vm);
+    sb.wait_log(mark, "binding active tap=tap0", Duration::from_secs(1));
+    eprintln!(
+        "binding active {:?} after the tap was created",
+        created.elapsed()
+    );
+    let first = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(first);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    sb.stop_dhclient(first);
+
+    // Deleted and re-created under the same name (a new ifindex); the file is untouched.
+    let mark = sb.log_mark();
+    sb.unlink(&vm);
+    sb.link(&vm);
+    sb.wait_log(mark, "binding active tap=tap0", Duration::from_secs(2));
+    let second = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(second);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Bridged.
+
+/// tap0 is a port of br0; the physdev rule queues the packet with indev = br0 and physindev
+/// = tap0; the binding file is named after the tap, INDEV=br0; the reply goes out on tap0.
+#[test]
+fn bridged_lease() {
+    if !prerequisites("bridged_lease", &[]) {
+        return;
+    }
+    let mut sb = Sandbox::new("bridged_lease");
+    let vm = sb.add_vm("tap0");
+    sb.add_bridge("br0");
+    sb.enslave("tap0", "br0");
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            indev: "br0".into(),
+            ..Binding::for_vm(&vm)
+        },
+    );
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_routers", Some(GATEWAY));
+    check(&sb, &lease, "new_dhcp_server_identifier", Some(SERVER_IP));
+    check(
+        &sb,
+        &lease,
+        "new_domain_name_servers",
+        Some("192.0.2.2 192.0.2.3"),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A binding file the daemon cannot use.
+
+/// A file with a bad IP is reported (`binding refused file=<path>`), the daemon keeps running
+/// and treats the tap as unbound (its packets continue); fixing the file makes it work.
+#[test]
+fn bad_binding_file_is_refused_and_tap_stays_unbound() {
+    if !prerequisites("bad_binding_file_is_refused_and_tap_stays_unbound", &[]) {
+        return;
+    }
+    let mut sb = Sandbox::new("bad_binding_file_is_refused");
+    let vm = sb.add_vm("tap0");
+    sb.start_daemon(&Conf::default());
+    let mark = sb.log_mark();
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            ip: "192.0.2.300".into(),
+            ..Binding::for_vm(&vm)
+        },
+    );
+    let path = sb.binding_path("tap0");
+    sb.wait_log(
+        mark,
+        &format!("binding refused file={}", path.display()),
+        BINDING_TIMEOUT,
+    );
+    let run = sb.dhclient(&vm, &DhcpOpts::short());
+    sb.expect_no_lease(run, 5);
+    if sb.input_count("tap0") == 0 {
+        sb.fail(
+            "the tap of a refused binding must be unbound: its packets did not reach filter/INPUT",
+        );
+    }
+
+    let mark = sb.log_mark();
+    sb.write_binding("tap0", &Binding::for_vm(&vm));
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb.dhclient(&vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the test prerequisites and runs every test: `cargo test --all-targets` (unit tests
+# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script test
+# tests/try-it.sh. Exits non-zero if anything failed; the last line counts what passed.
+#
+# The end-to-end tests need root and these Debian packages: iproute2 (ip netns), iptables,
+# isc-dhcp-client (dhclient), dnsmasq-base (a DHCP peer on unbound taps). apt is skipped when
+# they are all there, except under CI=true, which always refreshes them (a missing tool is
+# then also a test failure, never a skip).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/sbin:/sbin"
+
+PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base)
+TOOLS=(ip iptables dhclient dnsmasq)
+
+missing=()
+for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
+if [ "${#missing[@]}" -gt 0 ] || [ "${CI:-}" = true ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== apt-get install ${PACKAGES[*]} (missing: ${missing[*]:-none})"
+        export DEBIAN_FRONTEND=noninteractive
+        if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"; }; then
+            echo "run-all: apt-get failed" >&2
+        fi
+    else
+        echo "run-all: not root: cannot install ${missing[*]}; the end-to-end tests will say so" >&2
+    fi
+fi
+
+LOG=$(mktemp /tmp/nfdhcpd-run-all-XXXXXX.log)
+trap 'rm -f "$LOG"' EXIT
+failed_steps=()
+
+step() {
+    local name=$1
+    shift
+    echo "== $name: $*"
+    if ! "$@" 2>&1 | tee -a "$LOG"; then
+        failed_steps+=("$name")
+    fi
+}
+
+step "cargo test" cargo test --all-targets --no-fail-fast
+step "doc tests" cargo test --doc
+
+# Script tests: each counts as one test in the summary.
+scripts_passed=0
+scripts_failed=0
+for script in tests/try-it.sh; do
+    echo "== script test: $script"
+    if bash "$script"; then
+        scripts_passed=$((scripts_passed + 1))
+    else
+        scripts_failed=$((scripts_failed + 1))
+        failed_steps+=("$script")
+    fi
+done
+
+# Sum cargo's "test result: ok. N passed; M failed; ..." lines.
+read -r passed failed < <(awk '/^test result:/ {
+        for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i }
+    } END { print p + 0, f + 0 }' "$LOG")
+passed=$((passed + scripts_passed))
+failed=$((failed + scripts_failed))
+if [ "${#failed_steps[@]}" -gt 0 ]; then
+    echo "run-all: failed steps: ${failed_steps[*]}"
+    [ "$failed" -gt 0 ] || failed=1
+fi
+echo "run-all: $passed passed, $failed failed"
+[ "${#failed_steps[@]}" -eq 0 ]

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Try nfdhcpd in a throwaway sandbox: builds the daemon (release), makes a "host" network
+# namespace with the DHCP NFQUEUE rule and a VM namespace joined to it by a veth pair (tap0 on
+# the host side, eth0 in the VM), writes a binding file and a config derived from the shipped
+# conf/nfdhcpd.conf, runs the daemon and a real ISC dhclient, and prints what the VM got.
+# Everything is removed on exit. Needs root, iproute2, iptables and isc-dhcp-client.
+#
+#   sudo tests/try-it.sh            # exit 0 when the VM got the binding's address
+#   KEEP_LOGS=1 sudo tests/try-it.sh  # also print the daemon's and dhclient's full logs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/sbin:/sbin"
+
+die() { echo "try-it: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, iptables); try: sudo $0"
+for t in ip iptables dhclient cargo; do
+    command -v "$t" >/dev/null || die "\`$t\` not found (Debian: iproute2, iptables, isc-dhcp-client; cargo: rustup)"
+done
+
+# Names carry our pid: leftovers of an earlier run that died are those of a dead pid.
+PREFIX=nfdtry-
+ID="$PREFIX$$"
+HOST="$ID-h"
+VM="$ID-vm"
+VM_MAC=02:00:5e:10:00:01
+VM_IP=192.0.2.100
+for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX" || true); do
+    pid=${ns#"$PREFIX"}
+    pid=${pid%%-*}
+    if [ ! -d "/proc/$pid" ]; then
+        for p in $(ip netns pids "$ns" 2>/dev/null); do
+            case "$(cat "/proc/$p/comm" 2>/dev/null)" in nfdhcpd | dhclient) kill -KILL "$p" ;; esac
+        done
+        ip netns del "$ns" || true
+    fi
+done
+for d in /tmp/nfdhcpd-try-*; do
+    [ -d "$d" ] || continue
+    pid=${d#/tmp/nfdhcpd-try-}
+    pid=${pid%%-*}
+    [ -d "/proc/$pid" ] || rm -rf "$d"
+done
+
+echo "== building the daemon (cargo build --release)"
+cargo build --release --quiet
+BIN="$PWD/target/release/nfdhcpd"
+
+DIR=$(mktemp -d "/tmp/nfdhcpd-try-$$-XXXXXX")
+DAEMON_PID=
+DHCLIENT_PID=
+cleanup() {
+    local rc=$?
+    set +e
+    # Only the processes we started, by their pid.
+    [ -n "$DHCLIENT_PID" ] && kill -KILL "$DHCLIENT_PID" 2>/dev/null
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID"
+        for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    wait 2>/dev/null
+    ip netns del "$VM" 2>/dev/null
+    ip netns del "$HOST" 2>/dev/null
+    rm -rf "$DIR"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== sandbox: namespaces $HOST (host) and $VM (VM), files in $DIR"
+ip netns add "$HOST"
+ip netns add "$VM"
+ip -n "$HOST" link set lo up
+ip -n "$VM" link set lo up
+ip -n "$HOST" link add tap0 type veth peer name eth0 netns "$VM"
+ip -n "$VM" link set eth0 address "$VM_MAC"
+ip -n "$HOST" link set tap0 up
+ip -n "$VM" link set eth0 up
+
+# The config: the shipped sample with our paths, root (the temp dir is private) and no IPv6.
+CONF="$DIR/nfdhcpd.conf"
+mkdir "$DIR/state"
+if [ -f conf/nfdhcpd.conf ]; then
+    sed -e "s|^pidfile *=.*|pidfile = $DIR/nfdhcpd.pid|" \
+        -e "s|^datapath *=.*|datapath = $DIR/state|" \
+        -e "s|^logdir *=.*|logdir = $DIR|" \
+        -e "s|^user *=.*|user = root|" \
+        -e "s|^enable_ipv6 *=.*|enable_ipv6 = no|" \
+        conf/nfdhcpd.conf >"$CONF"
+    grep -q '^enable_ipv6 *=' "$CONF" || sed -i 's|^\[ipv6\].*|&\nenable_ipv6 = no|' "$CONF"
+    echo "== config: conf/nfdhcpd.conf with datapath, pidfile, logdir, user and enable_ipv6 replaced"
+else
+    cat >"$CONF" <<EOF
+[general]
+pidfile = $DIR/nfdhcpd.pid
+datapath = $DIR/state
+logdir = $DIR
+user = root
+[dhcp]
+enable_dhcp = yes
+lease_lifetime = 604800
+lease_renewal = 3600
+server_ip = 192.0.2.1
+server_on_link = no
+dhcp_queue = 42
+nameservers = 192.0.2.2, 192.0.2.3
+domain = example.com
+[ipv6]
+enable_ipv6 = no
+EOF
+    echo "== config: generated (conf/nfdhcpd.conf not found)"
+fi
+QUEUE=$(sed -n 's/^dhcp_queue *= *\([0-9]*\).*/\1/p' "$CONF")
+QUEUE=${QUEUE:-42}
+
+ip netns exec "$HOST" iptables -w -t mangle -A PREROUTING -i tap+ -p udp --dport 67 \
+    -j NFQUEUE --queue-num "$QUEUE"
+
+cat >"$DIR/state/tap0" <<EOF
+INDEV=tap0
+IP=$VM_IP
+MAC=$VM_MAC
+HOSTNAME=testing-vm
+SUBNET=192.0.2.0/24
+GATEWAY=192.0.2.1
+EOF
+echo "== binding file $DIR/state/tap0:"
+sed 's/^/   /' "$DIR/state/tap0"
+
+echo "== starting: ip netns exec $HOST nfdhcpd -f -d -c $CONF"
+ip netns exec "$HOST" "$BIN" -f -d -c "$CONF" 2>"$DIR/daemon.log" &
+DAEMON_PID=$!
+deadline=$((SECONDS + 20))
+until grep -qw 'INFO ready' "$DIR/daemon.log"; do
+    kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$DIR/daemon.log" >&2; die "the daemon exited before it was ready"; }
+    [ "$SECONDS" -lt "$deadline" ] || { cat "$DIR/daemon.log" >&2; die "the daemon was not ready within 20 s"; }
+    sleep 0.1
+done
+
+# dhclient's script: writes the lease's variables and configures eth0; never resolv.conf.
+cat >"$DIR/script.sh" <<'EOF'
+#!/bin/sh
+case "$reason" in
+  PREINIT) ip link set dev "$interface" up ;;
+  BOUND|REBOOT|RENEW|REBIND)
+    ip -4 addr flush dev "$interface"
+    ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
+    env | grep '^new_' | LC_ALL=C sort >"$(dirname "$0")/lease.tmp"
+    mv "$(dirname "$0")/lease.tmp" "$(dirname "$0")/lease.env" ;;
+  TIMEOUT) exit 1 ;;
+esac
+exit 0
+EOF
+chmod 0755 "$DIR/script.sh"
+printf 'timeout 20;\ninitial-interval 1;\nrequest subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, host-name, interface-mtu;\n' >"$DIR/dhclient.conf"
+
+echo "== running dhclient in the VM"
+ip netns exec "$VM" dhclient -d -1 -v -sf "$DIR/script.sh" -pf "$DIR/dhclient.pid" \
+    -lf "$DIR/dhclient.leases" -cf "$DIR/dhclient.conf" eth0 >"$DIR/dhclient.log" 2>&1 &
+DHCLIENT_PID=$!
+deadline=$((SECONDS + 30))
+until [ -f "$DIR/lease.env" ]; do
+    if ! kill -0 "$DHCLIENT_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+        echo "---- dhclient:" >&2; cat "$DIR/dhclient.log" >&2
+        echo "---- daemon:" >&2; cat "$DIR/daemon.log" >&2
+        die "the VM got no lease"
+    fi
+    sleep 0.1
+done
+
+get() { sed -n "s/^$1=//p" "$DIR/lease.env"; }
+echo
+echo "The VM got:"
+printf '  %-12s %s\n' \
+    address "$(get new_ip_address)" \
+    netmask "$(get new_subnet_mask)" \
+    router "$(get new_routers)" \
+    DNS "$(get new_domain_name_servers)" \
+    hostname "$(get new_host_name)" \
+    domain "$(get new_domain_name)" \
+    lease "$(get new_dhcp_lease_time) s (renew after $(get new_dhcp_renewal_time) s)" \
+    server "$(get new_dhcp_server_identifier)"
+echo "  eth0 now:    $(ip -n "$VM" -4 -o addr show dev eth0 | awk '{print $4}')"
+echo
+echo "The daemon said:"
+sed 's/^/  /' "$DIR/daemon.log"
+if [ -n "${KEEP_LOGS:-}" ]; then
+    echo "dhclient said:"
+    sed 's/^/  /' "$DIR/dhclient.log"
+fi
+[ "$(get new_ip_address)" = "$VM_IP" ] || die "expected $VM_IP"
+echo "try-it: ok"
