@@ -244,32 +244,11 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binding::file::Binding;
+    use crate::reply::testutil::{binding, entry, HOST_MAC, VM_MAC};
     use dhcproto::v4::{self, DhcpOption as Opt, Flags, OptionCode};
     use dhcproto::{Decodable, Encodable};
-    use std::sync::Arc;
 
-    const VM_MAC: MacAddr = MacAddr([0xaa, 0x6b, 0x39, 0x22, 0x33, 0x44]);
-    const HOST_MAC: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x00, 0x00, 0x01]);
     const IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
-
-    fn binding() -> Binding {
-        crate::binding::file::parse(
-            "tap10",
-            "INDEV=tap10\nIP=192.0.2.100\nMAC=aa:6b:39:22:33:44\nHOSTNAME=testing-vm\n\
-             SUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n",
-        )
-        .expect("valid binding")
-    }
-
-    fn entry(b: Binding) -> Entry {
-        Entry {
-            binding: Arc::new(b),
-            ifindex: 7,
-            host_mac: Some(HOST_MAC),
-            running: true,
-        }
-    }
 
     fn cfg() -> Dhcp {
         Dhcp {

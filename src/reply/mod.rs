@@ -5,6 +5,8 @@
 pub mod dhcp4;
 pub mod dhcp6;
 pub mod ndp;
+#[cfg(test)]
+mod testutil;
 
 use crate::wire::WireError;
 use std::borrow::Cow;

@@ -248,3 +248,238 @@ fn build_na(
         Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::testutil::{
+        self, addr, entry, icmpv6_packet, v6cfg, vm_ll, HOST_MAC, VM_MAC,
+    };
+    use crate::wire::frame::ETH_HDR_LEN;
+    use crate::wire::ndp::RouterAdvertView;
+
+    fn rs_from(src: Ipv6Addr, sll: Option<MacAddr>) -> Vec<u8> {
+        icmpv6_packet(src, addr("ff02::2"), |b| {
+            RouterSolicit { source_ll: sll }.emit(b).expect("rs")
+        })
+    }
+
+    fn ns_from(src: Ipv6Addr, target: Ipv6Addr, sll: Option<MacAddr>) -> Vec<u8> {
+        let mut dst = addr("ff02::1:ff00:0").octets();
+        dst[13..].copy_from_slice(&target.octets()[13..]);
+        icmpv6_packet(src, Ipv6Addr::from(dst), |b| {
+            NeighborSolicit {
+                target,
+                source_ll: sll,
+            }
+            .emit(b)
+            .expect("ns")
+        })
+    }
+
+    /// Runs a handler and returns the reply frame.
+    fn reply(outcome: Outcome, out: &[u8]) -> Result<Vec<u8>, NoReply> {
+        match outcome {
+            Outcome::Reply { len, .. } => Ok(out[..len].to_vec()),
+            Outcome::NoReply(why) => Err(why),
+        }
+    }
+
+    fn rs(pkt: &[u8], frame_src: MacAddr, e: &Entry, cfg: &Ipv6) -> Result<Vec<u8>, NoReply> {
+        let mut out = [0xa5u8; 1514];
+        let o = handle_rs(pkt, Some(frame_src), e, cfg, &mut out);
+        reply(o, &out)
+    }
+
+    fn ns(pkt: &[u8], e: &Entry) -> Result<Vec<u8>, NoReply> {
+        let mut out = [0xa5u8; 1514];
+        let o = handle_ns(pkt, Some(VM_MAC), e, &mut out);
+        reply(o, &out)
+    }
+
+    #[test]
+    fn rs_gets_unicast_ra_with_everything() {
+        let mut b = testutil::binding();
+        b.mtu = Some(1400);
+        let frame = rs(&rs_from(vm_ll(), Some(VM_MAC)), VM_MAC, &entry(b), &v6cfg()).unwrap();
+        assert_eq!(&frame[0..6], &VM_MAC.0);
+        assert_eq!(&frame[6..12], &HOST_MAC.0);
+        let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+        assert_eq!(
+            (icmp.src, icmp.dst, icmp.hop_limit),
+            (HOST_MAC.link_local(), vm_ll(), 255)
+        );
+        let ra = RouterAdvertView::new_checked(&icmp).unwrap();
+        assert!(ra.other() && !ra.managed());
+        assert_eq!(ra.preference(), Preference::Medium);
+        assert_eq!(
+            ra.router_lifetime(),
+            1800,
+            "3 x 300 s raised to the RFC default"
+        );
+        assert_eq!(ra.source_ll(), Some(HOST_MAC));
+        assert_eq!(ra.mtu(), Some(1400));
+        let p = ra.prefix().unwrap();
+        assert_eq!(p.prefix, addr("2001:db8:aaaa:bbbb::1"));
+        assert_eq!(p.prefix_len, 64);
+        assert!(p.on_link && p.autonomous && p.router_address);
+        assert_eq!(
+            (p.valid_lifetime, p.preferred_lifetime),
+            (2_592_000, 604_800)
+        );
+        let (life, servers) = ra.rdnss().unwrap();
+        assert_eq!(life, 900);
+        assert_eq!(servers.collect::<Vec<_>>(), v6cfg().nameservers);
+        let (life, names) = ra.dnssl().unwrap();
+        assert_eq!(life, 900);
+        let names: Vec<String> = names.map(|n| n.unwrap().to_string()).collect();
+        assert_eq!(names, ["example.com"]);
+    }
+
+    #[test]
+    fn rs_from_unspecified_goes_to_all_nodes() {
+        let frame = rs(
+            &rs_from(Ipv6Addr::UNSPECIFIED, None),
+            VM_MAC,
+            &entry(testutil::binding()),
+            &v6cfg(),
+        )
+        .unwrap();
+        assert_eq!(&frame[0..6], &[0x33, 0x33, 0, 0, 0, 1]);
+        let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+        assert_eq!(icmp.dst, ALL_NODES);
+    }
+
+    #[test]
+    fn rs_from_stable_privacy_address_is_answered() {
+        let src = addr("fe80::1234:5678:9abc:def0");
+        assert!(rs(
+            &rs_from(src, Some(VM_MAC)),
+            VM_MAC,
+            &entry(testutil::binding()),
+            &v6cfg()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn rs_spoof_checks_frame_and_option() {
+        let other = MacAddr([2, 9, 9, 9, 9, 9]);
+        let e = entry(testutil::binding());
+        assert_eq!(
+            rs(&rs_from(vm_ll(), None), other, &e, &v6cfg()),
+            Err(NoReply::Spoofed)
+        );
+        assert_eq!(
+            rs(&rs_from(vm_ll(), Some(other)), VM_MAC, &e, &v6cfg()),
+            Err(NoReply::Spoofed)
+        );
+        let mut b = testutil::binding();
+        b.macspoof = true;
+        assert!(rs(&rs_from(vm_ll(), Some(other)), other, &entry(b), &v6cfg()).is_ok());
+    }
+
+    #[test]
+    fn private_slaac_mode_and_missing_prefix() {
+        let mut b = testutil::binding();
+        b.private = true;
+        b.gateway6 = None;
+        let mut cfg = v6cfg();
+        cfg.mode = Ipv6Mode::Slaac;
+        cfg.domains.clear();
+        let frame = rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b.clone()), &cfg).unwrap();
+        let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+        let ra = RouterAdvertView::new_checked(&icmp).unwrap();
+        assert_eq!(ra.router_lifetime(), 0);
+        assert!(!ra.other());
+        let p = ra.prefix().unwrap();
+        assert_eq!(p.prefix, addr("2001:db8:aaaa:bbbb::"));
+        assert!(!p.router_address);
+        assert!(
+            ra.dnssl().is_none(),
+            "no domains configured, hostname has no domain"
+        );
+        b.subnet6 = None;
+        assert_eq!(
+            rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b), &cfg),
+            Err(NoReply::NoIpv6)
+        );
+    }
+
+    #[test]
+    fn periodic_ra_is_multicast() {
+        let mut out = [0u8; 1514];
+        let len = periodic_ra(&entry(testutil::binding()), &v6cfg(), &mut out).unwrap();
+        assert_eq!(&out[0..6], &[0x33, 0x33, 0, 0, 0, 1]);
+        let icmp = frame::parse_icmpv6(&out[ETH_HDR_LEN..len]).unwrap();
+        assert_eq!(icmp.dst, ALL_NODES);
+    }
+
+    #[test]
+    fn ns_for_router_link_local_and_subnet() {
+        let e = entry(testutil::binding());
+        for (target, owner) in [
+            (HOST_MAC.link_local(), true),
+            (addr("2001:db8:aaaa:bbbb::1"), false),
+            (addr("2001:db8:aaaa:bbbb::77"), false),
+        ] {
+            let frame = ns(&ns_from(vm_ll(), target, Some(VM_MAC)), &e).unwrap();
+            assert_eq!(&frame[0..6], &VM_MAC.0);
+            let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+            assert_eq!((icmp.src, icmp.dst), (target, vm_ll()));
+            let na = NeighborAdvert::parse(&icmp).unwrap();
+            assert_eq!(na.target, target);
+            assert!(na.router && na.solicited);
+            assert_eq!(na.override_flag, owner);
+            assert_eq!(na.target_ll, Some(HOST_MAC));
+        }
+    }
+
+    #[test]
+    fn ns_never_breaks_dad_or_claims_foreign_addresses() {
+        let e = entry(testutil::binding());
+        let own = addr("2001:db8:aaaa:bbbb:a86b:39ff:fe22:3344");
+        assert_eq!(
+            ns(&ns_from(Ipv6Addr::UNSPECIFIED, own, None), &e),
+            Err(NoReply::Dad)
+        );
+        assert_eq!(
+            ns(&ns_from(vm_ll(), own, Some(VM_MAC)), &e),
+            Err(NoReply::OwnAddress)
+        );
+        assert_eq!(
+            ns(&ns_from(own, own, Some(VM_MAC)), &e),
+            Err(NoReply::OwnAddress)
+        );
+        let outside = addr("2001:db8:ffff::1");
+        assert_eq!(
+            ns(&ns_from(vm_ll(), outside, Some(VM_MAC)), &e),
+            Err(NoReply::NotOurTarget)
+        );
+        let spoof = ns_from(vm_ll(), outside, Some(MacAddr([2, 1, 1, 1, 1, 1])));
+        assert_eq!(ns(&spoof, &e), Err(NoReply::Spoofed));
+    }
+
+    #[test]
+    fn every_truncation_is_malformed() {
+        let e = entry(testutil::binding());
+        for pkt in [
+            rs_from(vm_ll(), Some(VM_MAC)),
+            ns_from(vm_ll(), HOST_MAC.link_local(), Some(VM_MAC)),
+        ] {
+            for len in 0..pkt.len() {
+                let mut out = [0u8; 1514];
+                let o = handle_rs(&pkt[..len], Some(VM_MAC), &e, &v6cfg(), &mut out);
+                assert!(
+                    matches!(o, Outcome::NoReply(NoReply::Malformed(_))),
+                    "rs len {len}"
+                );
+                let o = handle_ns(&pkt[..len], Some(VM_MAC), &e, &mut out);
+                assert!(
+                    matches!(o, Outcome::NoReply(NoReply::Malformed(_))),
+                    "ns len {len}"
+                );
+            }
+        }
+    }
+}
