@@ -4,10 +4,14 @@
 //! snapshot table; only `worker`, `sender` and `binding::watch` touch the kernel.
 
 pub mod binding;
+pub mod check;
 pub mod config;
+pub mod daemon;
 pub mod logging;
+pub mod privdrop;
 pub mod ra;
 pub mod ratelimit;
+pub mod reload;
 pub mod reply;
 pub mod sender;
 pub mod stats;

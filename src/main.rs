@@ -1,10 +1,14 @@
-//! nfdhcpd: command line -> config -> logging -> queues and socket -> threads -> signals.
+//! nfdhcpd: command line -> config -> (detach) -> logging -> queues and sockets -> pid
+//! file -> privilege drop -> threads -> signals.
 
 use arc_swap::ArcSwap;
 use nfdhcpd::binding::links::{LinkMonitor, Links};
-use nfdhcpd::binding::table::Registry;
+use nfdhcpd::binding::table::{Registry, SharedSnapshot};
 use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::config::{self, Config};
+use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
+use nfdhcpd::logging::{self, Target};
+use nfdhcpd::privdrop::{self, Account, PrivError};
 use nfdhcpd::ra::RaTimer;
 use nfdhcpd::sender::{self, PacketSocket};
 use nfdhcpd::stats::Stats;
@@ -12,28 +16,34 @@ use nfdhcpd::worker::{self, QueueKind, Worker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
 
 const USAGE: &str = "\
-Usage: nfdhcpd [-c FILE] [-d] [-f] [-v] [-h]
+Usage: nfdhcpd [-c FILE] [-d] [-f] [-t] [-v] [-h]
 
 Answers the DHCP, DHCPv6, Router and Neighbor Solicitations of VMs on this host from
 per-interface binding files, via NFQUEUE.
 
-  -c, --config FILE  configuration file (default /etc/nfdhcpd/nfdhcpd.conf)
-  -d, --debug        log per-packet detail
-  -f, --foreground   stay in the foreground and log to stderr
-  -v, --version      print the version and exit
-  -h, --help         print this help and exit
+  -c, --config FILE   configuration file (default /etc/nfdhcpd/nfdhcpd.conf)
+  -d, --debug         log per-packet detail
+  -f, --foreground    stay in the foreground and log to stderr
+  -t, --check-config  check the configuration and every binding file, then exit
+  -v, --version       print the version and exit
+  -h, --help          print this help and exit
+
+Signals: TERM/INT stop, HUP reloads the configuration and rescans the binding files,
+USR1 logs the binding table and the counters.
 ";
 
 /// The validated command line.
 struct Args {
     config: PathBuf,
     debug: bool,
+    foreground: bool,
+    check: bool,
 }
 
 /// What the command line asks for.
@@ -46,6 +56,8 @@ fn parse_args() -> Cli {
     let mut args = Args {
         config: PathBuf::from(config::DEFAULT_CONFIG_PATH),
         debug: false,
+        foreground: false,
+        check: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -58,8 +70,8 @@ fn parse_args() -> Cli {
                 args.config = PathBuf::from(&s["--config=".len()..]);
             }
             "-d" | "--debug" => args.debug = true,
-            // Daemon mode is not implemented yet: every run is a foreground run.
-            "-f" | "--foreground" => {}
+            "-f" | "--foreground" => args.foreground = true,
+            "-t" | "--check-config" => args.check = true,
             "-v" | "--version" => {
                 println!("nfdhcpd {}", env!("CARGO_PKG_VERSION"));
                 return Cli::Exit(ExitCode::SUCCESS);
@@ -84,6 +96,9 @@ fn main() -> ExitCode {
         Cli::Run(a) => a,
         Cli::Exit(code) => return code,
     };
+    if args.check {
+        return ExitCode::from(u8::from(!nfdhcpd::check::run(&args.config)));
+    }
     let loaded = match config::load(&args.config) {
         Ok(l) => l,
         Err(e) => {
@@ -91,14 +106,43 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    nfdhcpd::logging::init_stderr(args.debug);
+    // Refused before detaching, so the message reaches the terminal.
+    if let Err(e) = daemon::check_not_running(&loaded.config.general.pidfile) {
+        eprintln!("nfdhcpd: {e}");
+        return ExitCode::from(1);
+    }
+    let readiness = if args.foreground {
+        None
+    } else {
+        match daemon::detach() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("nfdhcpd: cannot detach: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    let target = if args.foreground {
+        Target::Stderr
+    } else {
+        Target::Syslog {
+            fallback: loaded.config.general.logdir.join("nfdhcpd.log"),
+        }
+    };
+    if let Some(note) = logging::init(target, args.debug) {
+        log::warn!("{note}");
+    }
     for w in &loaded.warnings {
         log::warn!("config {w}");
     }
-    match start(loaded.config) {
+    let mut readiness = readiness;
+    match start(&args.config, loaded.config, &mut readiness) {
         Ok(never) => match never {},
         Err(e) => {
             log::error!("cannot start: {e}");
+            if let Some(r) = readiness {
+                r.failed(1, &format!("cannot start: {e}"));
+            }
             ExitCode::from(1)
         }
     }
@@ -122,6 +166,10 @@ enum StartError {
     PacketSocket(std::io::Error),
     #[error("rtnetlink link monitor: {0}")]
     Links(std::io::Error),
+    #[error(transparent)]
+    PidFile(#[from] PidFileError),
+    #[error("dropping privileges: {0}")]
+    Privileges(#[from] PrivError),
     #[error("signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot spawn thread {name}: {source}")]
@@ -133,9 +181,27 @@ enum StartError {
 
 enum Never {}
 
-/// Opens everything (queues first, while we are still single-threaded), starts the threads,
-/// then serves signals forever.
-fn start(config: Config) -> Result<Never, StartError> {
+/// Everything the signal loop needs.
+struct Running {
+    config_path: PathBuf,
+    config: Arc<ArcSwap<Config>>,
+    registry: Arc<Mutex<Registry>>,
+    snapshot: SharedSnapshot,
+    stats: Arc<Stats>,
+    pidfile: PidFile,
+}
+
+/// Opens everything (queues first, while we are still single-threaded and root), writes
+/// the pid file, drops privileges, starts the threads, then serves signals forever.
+fn start(
+    config_path: &Path,
+    config: Config,
+    readiness: &mut Option<Readiness>,
+) -> Result<Never, StartError> {
+    let account = match privdrop::running_as_root() {
+        true => Some(privdrop::lookup(&config.general.user)?),
+        false => None,
+    };
     let datapath = config.general.datapath.clone();
     check_state_dir(&datapath)?;
     let queues = open_queues(&config)?;
@@ -143,73 +209,109 @@ fn start(config: Config) -> Result<Never, StartError> {
     let mut monitor = LinkMonitor::open().map_err(StartError::Links)?;
     let mut links = Links::default();
     links.replace(monitor.dump().map_err(StartError::Links)?);
-
-    let stats = Arc::new(Stats::default());
     let registry = Arc::new(Mutex::new(Registry::new(datapath.clone(), links)));
-    let dirwatch = DirWatch::open(&datapath).map_err(|source| StartError::StateDir {
+    let state_dir_err = |source| StartError::StateDir {
         path: datapath.clone(),
         source,
-    })?;
-    {
-        let mut reg = registry.lock();
-        reg.rescan().map_err(|source| StartError::StateDir {
-            path: datapath.clone(),
-            source,
-        })?;
-        log::info!(
-            "bindings loaded files={} active={}",
-            reg.file_count(),
-            reg.shared().load().len()
-        );
+    };
+    let dirwatch = DirWatch::open(&datapath).map_err(state_dir_err)?;
+    registry.lock().rescan().map_err(state_dir_err)?;
+    let pidfile = PidFile::write(
+        &config.general.pidfile,
+        account.as_ref().map(|a| (a.uid, a.gid)),
+    )?;
+    if let Err(e) = drop_privileges(account.as_ref()) {
+        pidfile.remove();
+        return Err(e);
     }
+    let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1]).map_err(StartError::Signals)?;
     let snapshot = registry.lock().shared();
-    let (kick_tx, kick_rx) = crossbeam_channel::bounded(1024);
-    registry.lock().set_kick(kick_tx);
-    let config = Arc::new(ArcSwap::from_pointee(config));
-    let (send, sender_loop) = sender::channel(Arc::clone(&stats));
-    let mut signals =
-        Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1]).map_err(StartError::Signals)?;
+    let run = Running {
+        config_path: config_path.to_owned(),
+        snapshot,
+        config: Arc::new(ArcSwap::from_pointee(config)),
+        registry,
+        stats: Arc::new(Stats::default()),
+        pidfile,
+    };
+    spawn_threads(&run, queues, socket, monitor, dirwatch)?;
+    let reg = run.registry.lock();
+    log::info!(
+        "ready version={} bindings={} active={}",
+        env!("CARGO_PKG_VERSION"),
+        reg.file_count(),
+        reg.shared().load().len()
+    );
+    drop(reg);
+    if let Some(r) = readiness.take() {
+        r.ready();
+    }
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    serve_signals(run, signals)
+}
 
+fn drop_privileges(account: Option<&Account>) -> Result<(), StartError> {
+    match account {
+        Some(a) => {
+            privdrop::drop_to(a)?;
+            log::info!(
+                "running as user={} uid={} gid={} capabilities=CAP_NET_ADMIN,CAP_NET_RAW",
+                a.name,
+                a.uid,
+                a.gid
+            );
+        }
+        None => log::info!("not started as root: keeping the user and capabilities we were given"),
+    }
+    Ok(())
+}
+
+fn spawn_threads(
+    run: &Running,
+    queues: Vec<(u16, QueueKind, nfq::Queue)>,
+    socket: PacketSocket,
+    monitor: LinkMonitor,
+    dirwatch: DirWatch,
+) -> Result<(), StartError> {
+    let (send, sender_loop) = sender::channel(Arc::clone(&run.stats));
+    let (kick_tx, kick_rx) = crossbeam_channel::bounded(1024);
+    run.registry.lock().set_kick(kick_tx);
     spawn("sender", move || sender_loop.run(socket))?;
-    let reg = Arc::clone(&registry);
+    let reg = Arc::clone(&run.registry);
     spawn("inotify", move || dirwatch.run(reg))?;
-    let reg = Arc::clone(&registry);
+    let reg = Arc::clone(&run.registry);
     spawn("links", move || watch::run_link_monitor(monitor, reg))?;
     for (num, kind, queue) in queues {
         let w = Worker {
             queue,
             num,
             kind,
-            snapshot: Arc::clone(&snapshot),
-            config: Arc::clone(&config),
+            snapshot: Arc::clone(&run.snapshot),
+            config: Arc::clone(&run.config),
             send: send.clone(),
-            stats: Arc::clone(&stats),
+            stats: Arc::clone(&run.stats),
         };
         spawn(&format!("queue-{num}"), move || w.run())?;
     }
     let ra = RaTimer {
-        snapshot: Arc::clone(&snapshot),
-        config: Arc::clone(&config),
-        send: send.clone(),
-        stats: Arc::clone(&stats),
+        snapshot: Arc::clone(&run.snapshot),
+        config: Arc::clone(&run.config),
+        send,
+        stats: Arc::clone(&run.stats),
         kick: kick_rx,
     };
-    spawn("ra-timer", move || ra.run())?;
-    drop(send);
-    log::info!("ready");
+    spawn("ra-timer", move || ra.run())
+}
 
+fn serve_signals(run: Running, mut signals: Signals) -> ! {
     loop {
         for sig in signals.forever() {
             match sig {
-                SIGHUP => {
-                    log::info!("SIGHUP: rescanning bindings");
-                    if let Err(e) = registry.lock().rescan() {
-                        log::error!("rescan failed error=\"{e}\"");
-                    }
-                }
-                SIGUSR1 => dump(&snapshot, &stats),
+                SIGHUP => reload(&run),
+                SIGUSR1 => dump(&run.snapshot, &run.stats),
                 _ => {
                     log::info!("signal {sig}: exiting");
+                    run.pidfile.remove();
                     // Queues are released by the kernel when the process exits; workers are
                     // blocked in recv() and cannot be interrupted (DESIGN.md §4).
                     std::process::exit(0);
@@ -219,7 +321,39 @@ fn start(config: Config) -> Result<Never, StartError> {
     }
 }
 
-fn check_state_dir(path: &std::path::Path) -> Result<(), StartError> {
+/// SIGHUP: re-read the config (an invalid file keeps the running one), then rescan every
+/// binding file.
+fn reload(run: &Running) {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+    match config::load(&run.config_path) {
+        Err(e) => {
+            for line in e.to_string().lines() {
+                log::error!("reload: {line}");
+            }
+            log::error!("reload: keeping the running configuration");
+        }
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                log::warn!("config {w}");
+            }
+            let (merged, changes) = nfdhcpd::reload::merge(&run.config.load(), loaded.config);
+            run.config.store(Arc::new(merged));
+            for key in &changes.applied {
+                log::info!("reload: applied {key}");
+            }
+            for key in &changes.need_restart {
+                log::warn!("reload: {key} changed; restart nfdhcpd to apply it");
+            }
+        }
+    }
+    if let Err(e) = run.registry.lock().rescan() {
+        log::error!("reload: rescan failed error=\"{e}\"");
+    }
+    log::info!("reload done");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+}
+
+fn check_state_dir(path: &Path) -> Result<(), StartError> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(StartError::StateDir {
@@ -270,9 +404,10 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StartError
 }
 
 /// SIGUSR1: the binding table and the counters, at info.
-fn dump(snapshot: &nfdhcpd::binding::table::SharedSnapshot, stats: &Stats) {
+fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
     let snap = snapshot.load();
     log::info!("bindings active={}", snap.len());
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     for e in snap.sorted() {
         let b = &e.binding;
         log::info!(
@@ -280,12 +415,10 @@ fn dump(snapshot: &nfdhcpd::binding::table::SharedSnapshot, stats: &Stats) {
             b.tap,
             e.ifindex,
             b.mac,
-            b.ip.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+            dash(b.ip.map(|x| x.to_string())),
             b.hostname.as_deref().unwrap_or("-"),
-            b.subnet6
-                .map(|x| x.to_string())
-                .unwrap_or_else(|| "-".into()),
-            b.eui64.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+            dash(b.subnet6.map(|x| x.to_string())),
+            dash(b.eui64.map(|x| x.to_string())),
         );
     }
     log::info!("counters {}", stats.summary());

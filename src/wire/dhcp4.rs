@@ -7,6 +7,10 @@
 use std::net::Ipv4Addr;
 use std::ops::Range;
 
+use super::bytes::{
+    read, read_u16, read_u32, read_u8, set_once, split_option, write, write_list, write_u16,
+    write_u32, write_u8,
+};
 use super::{MacAddr, WireError};
 
 /// UDP port of the server (RFC 2131 §4.1).
@@ -144,35 +148,6 @@ pub mod option {
     pub const END: u8 = 255;
 }
 
-/// The bytes of `f` in `bytes` as an array; zeros if `f` is outside `bytes` or not `N`
-/// long, which cannot happen for the fixed fields of a checked header. Keeps every
-/// accessor free of `unwrap` and of panics.
-fn read<const N: usize>(bytes: &[u8], f: Range<usize>) -> [u8; N] {
-    bytes
-        .get(f)
-        .and_then(|s| <[u8; N]>::try_from(s).ok())
-        .unwrap_or([0; N])
-}
-
-fn read_u8(bytes: &[u8], at: usize) -> u8 {
-    bytes.get(at).copied().unwrap_or(0)
-}
-
-/// Writes `value` at `f`; does nothing if it does not fit (the writer checks room first).
-fn write(bytes: &mut [u8], f: Range<usize>, value: &[u8]) {
-    if let Some(dst) = bytes.get_mut(f) {
-        if dst.len() == value.len() {
-            dst.copy_from_slice(value);
-        }
-    }
-}
-
-fn write_u8(bytes: &mut [u8], at: usize, value: u8) {
-    if let Some(b) = bytes.get_mut(at) {
-        *b = value;
-    }
-}
-
 /// A read-only view of a BOOTP/DHCP message (smoltcp style).
 ///
 /// `new_checked` verifies the length and the magic cookie once; after that no accessor can
@@ -225,15 +200,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     pub fn xid(&self) -> u32 {
-        u32::from_be_bytes(read(self.bytes(), field::XID))
+        read_u32(self.bytes(), field::XID)
     }
 
     pub fn secs(&self) -> u16 {
-        u16::from_be_bytes(read(self.bytes(), field::SECS))
+        read_u16(self.bytes(), field::SECS)
     }
 
     pub fn flags(&self) -> u16 {
-        u16::from_be_bytes(read(self.bytes(), field::FLAGS))
+        read_u16(self.bytes(), field::FLAGS)
     }
 
     /// The client cannot receive unicast before it is configured (RFC 2131 §4.1).
@@ -300,12 +275,6 @@ impl<'a> OptionIter<'a> {
     pub fn new(area: &'a [u8]) -> Self {
         OptionIter { rest: area }
     }
-
-    /// Ends the iteration, reporting `result` as its last item.
-    fn finish<R>(&mut self, result: Option<R>) -> Option<R> {
-        self.rest = &[];
-        result
-    }
 }
 
 impl<'a> Iterator for OptionIter<'a> {
@@ -313,21 +282,17 @@ impl<'a> Iterator for OptionIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let Some((&code, after_code)) = self.rest.split_first() else {
-                return self.finish(None);
-            };
-            match code {
-                option::PAD => self.rest = after_code,
-                option::END => return self.finish(None),
-                _ => {
-                    let Some((&len, after_len)) = after_code.split_first() else {
-                        return self.finish(Some(Err(WireError::BadOption)));
-                    };
-                    let Some((data, rest)) = after_len.split_at_checked(usize::from(len)) else {
-                        return self.finish(Some(Err(WireError::BadOption)));
-                    };
-                    self.rest = rest;
-                    return Some(Ok(DhcpOption { code, data }));
+            match self.rest.first() {
+                Some(&option::PAD) => self.rest = self.rest.get(1..).unwrap_or_default(),
+                None | Some(&option::END) => {
+                    self.rest = &[];
+                    return None;
+                }
+                // Code and length bytes, then that many bytes of value.
+                Some(_) => {
+                    let opt =
+                        split_option(&mut self.rest, |[code, len]| Some((code, usize::from(len))));
+                    return opt.map(|opt| opt.map(|(code, data)| DhcpOption { code, data }));
                 }
             }
         }
@@ -425,14 +390,6 @@ fn fixed_value<const N: usize>(data: &[u8]) -> Result<[u8; N], WireError> {
     <[u8; N]>::try_from(data).map_err(|_| WireError::BadOption)
 }
 
-fn set_once<V>(slot: &mut Option<V>, value: V) -> Result<(), WireError> {
-    if slot.is_some() {
-        return Err(WireError::BadOption);
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
 /// The fields of a BOOTREPLY header that vary from reply to reply (RFC 2131 §4.3.1,
 /// table 3); `op`, `htype`, `hlen`, `hops`, `sname` and `file` are fixed by the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -473,9 +430,9 @@ impl<'a> ReplyWriter<'a> {
         write_u8(header, field::OP, BOOTREPLY);
         write_u8(header, field::HTYPE, HTYPE_ETHERNET);
         write_u8(header, field::HLEN, HLEN_ETHERNET);
-        write(header, field::XID, &hdr.xid.to_be_bytes());
-        write(header, field::SECS, &hdr.secs.to_be_bytes());
-        write(header, field::FLAGS, &hdr.flags.to_be_bytes());
+        write_u32(header, field::XID, hdr.xid);
+        write_u16(header, field::SECS, hdr.secs);
+        write_u16(header, field::FLAGS, hdr.flags);
         write(header, field::CIADDR, &hdr.ciaddr.octets());
         write(header, field::YIADDR, &hdr.yiaddr.octets());
         write(header, field::SIADDR, &hdr.siaddr.octets());
@@ -539,10 +496,7 @@ impl<'a> ReplyWriter<'a> {
         let len =
             u8::try_from(addrs.len().saturating_mul(4)).map_err(|_| WireError::ValueTooLong)?;
         let value = self.reserve(code, len)?;
-        let (slots, _) = value.as_chunks_mut::<4>();
-        for (slot, addr) in slots.iter_mut().zip(addrs) {
-            *slot = addr.octets();
-        }
+        write_list(value, addrs.iter().map(Ipv4Addr::octets));
         Ok(())
     }
 

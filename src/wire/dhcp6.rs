@@ -7,8 +7,8 @@
 //! Parsing never allocates or panics, whatever the input; writing never allocates.
 
 use std::net::Ipv6Addr;
-use std::ops::Range;
 
+use super::bytes::{read, read_u16, read_u8, set_once, split_option, write, write_list, write_u16};
 use super::{dns, MacAddr, WireError};
 
 /// UDP port of the client (RFC 8415 §7.2).
@@ -91,28 +91,6 @@ mod field {
 const IA_NA_PD_MIN_LEN: usize = 12;
 const IA_TA_MIN_LEN: usize = 4;
 
-/// The bytes of `f` in `bytes` as an array; zeros if `f` is outside `bytes`, which cannot
-/// happen for the fixed fields of a checked message. Keeps every accessor panic-free.
-fn read<const N: usize>(bytes: &[u8], f: Range<usize>) -> [u8; N] {
-    bytes
-        .get(f)
-        .and_then(|s| <[u8; N]>::try_from(s).ok())
-        .unwrap_or([0; N])
-}
-
-fn read_u16(bytes: &[u8], f: Range<usize>) -> u16 {
-    u16::from_be_bytes(read(bytes, f))
-}
-
-/// Writes `value` at `f`; does nothing if it does not fit (the writer checks room first).
-fn write(bytes: &mut [u8], f: Range<usize>, value: &[u8]) {
-    if let Some(dst) = bytes.get_mut(f) {
-        if dst.len() == value.len() {
-            dst.copy_from_slice(value);
-        }
-    }
-}
-
 /// A read-only view of a client/server message (not a relay message). `new_checked`
 /// verifies the 4-byte header is there; afterwards no accessor can panic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +116,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     pub fn msg_type(&self) -> u8 {
-        self.bytes().get(field::MSG_TYPE).copied().unwrap_or(0)
+        read_u8(self.bytes(), field::MSG_TYPE)
     }
 
     /// The 24-bit transaction id.
@@ -172,30 +150,18 @@ impl<'a> OptionIter<'a> {
     pub fn new(area: &'a [u8]) -> Self {
         OptionIter { rest: area }
     }
-
-    fn fail(&mut self) -> Option<Result<Dhcp6Option<'a>, WireError>> {
-        self.rest = &[];
-        Some(Err(WireError::BadOption))
-    }
 }
 
 impl<'a> Iterator for OptionIter<'a> {
     type Item = Result<Dhcp6Option<'a>, WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let Some((hdr, after)) = self.rest.split_at_checked(OPTION_HDR_LEN) else {
-            return self.fail();
-        };
-        let code = read_u16(hdr, field::opt::CODE);
-        let len = usize::from(read_u16(hdr, field::opt::LEN));
-        let Some((data, rest)) = after.split_at_checked(len) else {
-            return self.fail();
-        };
-        self.rest = rest;
-        Some(Ok(Dhcp6Option { code, data }))
+        let opt = split_option(&mut self.rest, |hdr: [u8; OPTION_HDR_LEN]| {
+            let code = read_u16(&hdr, field::opt::CODE);
+            let len = read_u16(&hdr, field::opt::LEN);
+            Some((code, usize::from(len)))
+        });
+        opt.map(|opt| opt.map(|(code, data)| Dhcp6Option { code, data }))
     }
 }
 
@@ -281,14 +247,6 @@ fn duid(data: &[u8]) -> Result<&[u8], WireError> {
     }
 }
 
-fn set_once<V>(slot: &mut Option<V>, value: V) -> Result<(), WireError> {
-    if slot.is_some() {
-        return Err(WireError::BadOption);
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
 /// DUID type of DUID-LL (RFC 8415 §11.4).
 const DUID_TYPE_LL: u16 = 3;
 /// Hardware type of Ethernet (IANA ARP hardware types), in DUID-LL.
@@ -353,10 +311,7 @@ impl<'a> ReplyWriter<'a> {
         }
         let len = addrs.len().checked_mul(16).ok_or(WireError::ValueTooLong)?;
         let value = self.reserve(code, len)?;
-        let (slots, _) = value.as_chunks_mut::<16>();
-        for (slot, addr) in slots.iter_mut().zip(addrs) {
-            *slot = addr.octets();
-        }
+        write_list(value, addrs.iter().map(Ipv6Addr::octets));
         Ok(())
     }
 
@@ -368,16 +323,8 @@ impl<'a> ReplyWriter<'a> {
         if names.is_empty() {
             return Ok(());
         }
-        let len = names.iter().try_fold(0usize, |acc, name| {
-            acc.checked_add(dns::encoded_len(name)?)
-                .ok_or(WireError::ValueTooLong)
-        })?;
-        let mut value = self.reserve(code, len)?;
-        for name in names {
-            let n = dns::encode_name(name, value)?;
-            value = value.get_mut(n..).unwrap_or_default();
-        }
-        Ok(())
+        let value = self.reserve(code, dns::encoded_list_len(names)?)?;
+        dns::encode_list(names, value)
     }
 
     /// Writes the code and length of an option and returns its `len`-byte data area.
@@ -395,8 +342,8 @@ impl<'a> ReplyWriter<'a> {
         let (hdr, value) = area
             .split_at_mut_checked(OPTION_HDR_LEN)
             .ok_or(WireError::BufferTooSmall)?;
-        write(hdr, field::opt::CODE, &code.to_be_bytes());
-        write(hdr, field::opt::LEN, &len16.to_be_bytes());
+        write_u16(hdr, field::opt::CODE, code);
+        write_u16(hdr, field::opt::LEN, len16);
         self.len = end;
         Ok(value)
     }

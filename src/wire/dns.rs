@@ -83,6 +83,26 @@ pub fn encode_name(name: &str, out: &mut [u8]) -> Result<usize, WireError> {
     Ok(len)
 }
 
+/// The length of `names` in wire format, packed back to back (the sum of their
+/// `encoded_len`). Errors: those of `encoded_len`, for the first name it refuses.
+pub(crate) fn encoded_list_len(names: &[String]) -> Result<usize, WireError> {
+    names.iter().try_fold(0usize, |acc, name| {
+        acc.checked_add(encoded_len(name)?)
+            .ok_or(WireError::ValueTooLong)
+    })
+}
+
+/// Writes `names` in wire format back to back at the start of `out`, which the caller
+/// sized with `encoded_list_len`. Errors: those of `encode_name`; the names before the
+/// one refused stay written.
+pub(crate) fn encode_list(names: &[String], mut out: &mut [u8]) -> Result<(), WireError> {
+    for name in names {
+        let n = encode_name(name, out)?;
+        out = out.get_mut(n..).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// One name in wire format, checked: labels of 1..=63 bytes, the closing zero byte
 /// included, at most 255 bytes in all. Displays as dotted text without the final dot,
 /// bytes outside visible ASCII (and dots inside labels) as `\DDD` (RFC 4343 §2.1).

@@ -6,8 +6,8 @@
 //! and the IPv6 envelopes (RFC 8200; ICMPv6 RFC 4443; UDP over IPv6 RFC 8200 §8.1).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::ops::Range;
 
+use super::bytes::{read, read_u16, read_u8, write, write_u16, write_u8};
 use super::{MacAddr, WireError};
 
 /// Ethernet II header: destination, source, EtherType (no 802.1Q tag on a tap).
@@ -99,40 +99,6 @@ const IPV4_FLAG_MF: u16 = 0x2000;
 /// Fragment offset bits of the same word.
 const IPV4_FRAG_OFFSET_MASK: u16 = 0x1fff;
 
-/// The bytes of `f` in `bytes` as an array. Zeros when `f` is outside `bytes` or not `N`
-/// long, which cannot happen for the fixed fields of a header whose length was checked
-/// first; this way field reads need no `unwrap` and cannot panic.
-fn read<const N: usize>(bytes: &[u8], f: Range<usize>) -> [u8; N] {
-    bytes
-        .get(f)
-        .and_then(|s| <[u8; N]>::try_from(s).ok())
-        .unwrap_or([0; N])
-}
-
-fn read_u16(bytes: &[u8], f: Range<usize>) -> u16 {
-    u16::from_be_bytes(read(bytes, f))
-}
-
-fn read_u8(bytes: &[u8], at: usize) -> u8 {
-    bytes.get(at).copied().unwrap_or(0)
-}
-
-/// Writes `value` at `f`; does nothing if it does not fit. Emitters slice their output to
-/// the exact header length first, so every fixed field fits.
-fn write(bytes: &mut [u8], f: Range<usize>, value: &[u8]) {
-    if let Some(dst) = bytes.get_mut(f) {
-        if dst.len() == value.len() {
-            dst.copy_from_slice(value);
-        }
-    }
-}
-
-fn write_u8(bytes: &mut [u8], at: usize, value: u8) {
-    if let Some(b) = bytes.get_mut(at) {
-        *b = value;
-    }
-}
-
 /// Adds `data` as big-endian 16-bit words to the running one's-complement sum `initial`
 /// (RFC 1071 §4.1). An odd trailing byte is padded with a zero, so only the last slice of
 /// a chained sum may have an odd length. The result is folded to 16 bits (end-around
@@ -200,15 +166,36 @@ pub fn parse_ipv4_udp(ip_packet: &[u8]) -> Result<Ipv4Udp<'_>, WireError> {
     if read_u8(hdr, field::ipv4::PROTOCOL) != IP_PROTO_UDP {
         return Err(WireError::WrongProtocol);
     }
-    let udp_hdr = body.get(..UDP_HDR_LEN).ok_or(WireError::Truncated)?;
+    let udp = split_udp(body)?;
+    Ok(Ipv4Udp {
+        src: Ipv4Addr::from(read::<4>(hdr, field::ipv4::SRC)),
+        dst: Ipv4Addr::from(read::<4>(hdr, field::ipv4::DST)),
+        src_port: udp.src_port,
+        dst_port: udp.dst_port,
+        payload: udp.payload,
+    })
+}
+
+/// The fields of a UDP header (RFC 768) and the payload it delimits.
+struct UdpDatagram<'a> {
+    src_port: u16,
+    dst_port: u16,
+    payload: &'a [u8],
+}
+
+/// Splits the UDP datagram at the start of an IP payload: `Truncated` below the 8-byte
+/// header, `BadLength` for a UDP length below 8 or past `ip_payload`. A UDP length shorter
+/// than `ip_payload` cuts the payload there.
+fn split_udp(ip_payload: &[u8]) -> Result<UdpDatagram<'_>, WireError> {
+    let udp_hdr = ip_payload.get(..UDP_HDR_LEN).ok_or(WireError::Truncated)?;
     let udp_len = usize::from(read_u16(udp_hdr, field::udp::LENGTH));
     if udp_len < UDP_HDR_LEN {
         return Err(WireError::BadLength);
     }
-    let payload = body.get(UDP_HDR_LEN..udp_len).ok_or(WireError::BadLength)?;
-    Ok(Ipv4Udp {
-        src: Ipv4Addr::from(read::<4>(hdr, field::ipv4::SRC)),
-        dst: Ipv4Addr::from(read::<4>(hdr, field::ipv4::DST)),
+    let payload = ip_payload
+        .get(UDP_HDR_LEN..udp_len)
+        .ok_or(WireError::BadLength)?;
+    Ok(UdpDatagram {
         src_port: read_u16(udp_hdr, field::udp::SRC_PORT),
         dst_port: read_u16(udp_hdr, field::udp::DST_PORT),
         payload,
@@ -304,7 +291,7 @@ pub fn emit_ethernet_header(
         .ok_or(WireError::BufferTooSmall)?;
     write(eth, field::eth::DST, &dst.octets());
     write(eth, field::eth::SRC, &src.octets());
-    write(eth, field::eth::ETHERTYPE, &ethertype.to_be_bytes());
+    write_u16(eth, field::eth::ETHERTYPE, ethertype);
     Ok(())
 }
 
@@ -313,7 +300,7 @@ fn emit_ipv4_header(ip: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, t
     // Version 4, IHL 5 words.
     write_u8(ip, field::ipv4::VER_IHL, 0x45);
     write_u8(ip, field::ipv4::TOS, 0);
-    write(ip, field::ipv4::LENGTH, &total.to_be_bytes());
+    write_u16(ip, field::ipv4::LENGTH, total);
     // Never fragmented, so the identification is not needed (RFC 6864 §4.1).
     write(ip, field::ipv4::IDENT, &[0, 0]);
     write(ip, field::ipv4::FLG_OFF, &[0, 0]);
@@ -323,7 +310,7 @@ fn emit_ipv4_header(ip: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, t
     write(ip, field::ipv4::SRC, &src.octets());
     write(ip, field::ipv4::DST, &dst.octets());
     let checksum = checksum_fold(ones_complement_sum(0, ip));
-    write(ip, field::ipv4::CHECKSUM, &checksum.to_be_bytes());
+    write_u16(ip, field::ipv4::CHECKSUM, checksum);
 }
 
 /// Fills the UDP header at the start of `udp` (header + payload, exactly `len` bytes) and
@@ -336,9 +323,9 @@ fn emit_udp_header(udp: &mut [u8], hdr: &Ipv4UdpHeader, len: u16) {
 /// Fills the UDP header at the start of `udp` (header + payload, exactly `len` bytes) and
 /// its checksum, given the sum of the pseudo-header of the IP version in use.
 fn fill_udp_header(udp: &mut [u8], src_port: u16, dst_port: u16, len: u16, pseudo: u32) {
-    write(udp, field::udp::SRC_PORT, &src_port.to_be_bytes());
-    write(udp, field::udp::DST_PORT, &dst_port.to_be_bytes());
-    write(udp, field::udp::LENGTH, &len.to_be_bytes());
+    write_u16(udp, field::udp::SRC_PORT, src_port);
+    write_u16(udp, field::udp::DST_PORT, dst_port);
+    write_u16(udp, field::udp::LENGTH, len);
     write(udp, field::udp::CHECKSUM, &[0, 0]);
     let checksum = match checksum_fold(ones_complement_sum(pseudo, udp)) {
         // RFC 768: a zero checksum field means "no checksum"; a computed 0 goes out as
@@ -347,7 +334,7 @@ fn fill_udp_header(udp: &mut [u8], src_port: u16, dst_port: u16, len: u16, pseud
         0 => 0xffff,
         c => c,
     };
-    write(udp, field::udp::CHECKSUM, &checksum.to_be_bytes());
+    write_u16(udp, field::udp::CHECKSUM, checksum);
 }
 
 /// Sum of the IPv6 pseudo-header that ICMPv6 and UDP checksums cover (RFC 8200 §8.1):
@@ -475,21 +462,13 @@ pub fn parse_ipv6_udp(ip_packet: &[u8]) -> Result<Ipv6Udp<'_>, WireError> {
     if ip.next_header != IP_PROTO_UDP {
         return Err(WireError::WrongProtocol);
     }
-    let udp_hdr = ip.payload.get(..UDP_HDR_LEN).ok_or(WireError::Truncated)?;
-    let udp_len = usize::from(read_u16(udp_hdr, field::udp::LENGTH));
-    if udp_len < UDP_HDR_LEN {
-        return Err(WireError::BadLength);
-    }
-    let payload = ip
-        .payload
-        .get(UDP_HDR_LEN..udp_len)
-        .ok_or(WireError::BadLength)?;
+    let udp = split_udp(ip.payload)?;
     Ok(Ipv6Udp {
         src: ip.src,
         dst: ip.dst,
-        src_port: read_u16(udp_hdr, field::udp::SRC_PORT),
-        dst_port: read_u16(udp_hdr, field::udp::DST_PORT),
-        payload,
+        src_port: udp.src_port,
+        dst_port: udp.dst_port,
+        payload: udp.payload,
     })
 }
 
@@ -527,7 +506,7 @@ pub fn emit_ipv6_icmpv6(
     let pseudo = ipv6_pseudo_header_sum(&hdr.src_ip, &hdr.dst_ip, IP_PROTO_ICMPV6, len16.into());
     // No "no checksum" value in ICMPv6: a computed 0 goes out as 0.
     let checksum = checksum_fold(ones_complement_sum(pseudo, icmp));
-    write(icmp, field::icmpv6::CHECKSUM, &checksum.to_be_bytes());
+    write_u16(icmp, field::icmpv6::CHECKSUM, checksum);
     Ok(frame_len)
 }
 
@@ -583,7 +562,7 @@ fn emit_ipv6_headers<'f>(
         .ok_or(WireError::BufferTooSmall)?;
     // Version 6, traffic class 0, flow label 0 (RFC 6437 allows an unlabelled flow).
     write(ip, field::ipv6::VER_TC_FLOW, &[0x60, 0, 0, 0]);
-    write(ip, field::ipv6::PAYLOAD_LEN, &payload_len.to_be_bytes());
+    write_u16(ip, field::ipv6::PAYLOAD_LEN, payload_len);
     write_u8(ip, field::ipv6::NEXT_HEADER, next_header);
     write_u8(ip, field::ipv6::HOP_LIMIT, hdr.hop_limit);
     write(ip, field::ipv6::SRC, &hdr.src_ip.octets());

@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about bindings or configuration.
 
+mod bytes;
 pub mod dhcp4;
 pub mod dhcp6;
 pub mod dns;

@@ -9,8 +9,11 @@
 //! option is walked by a bounded iterator, nothing panics and nothing allocates.
 
 use std::net::Ipv6Addr;
-use std::ops::Range;
 
+use super::bytes::{
+    read, read_u16, read_u32, read_u8, split_option, write, write_list, write_u16, write_u32,
+    write_u8,
+};
 use super::dns::{self, NameIter};
 use super::frame::{Icmpv6, ICMPV6_HDR_LEN};
 use super::{MacAddr, WireError};
@@ -129,51 +132,6 @@ const PREFIX_FLAG_ON_LINK: u8 = 0x80;
 const PREFIX_FLAG_AUTONOMOUS: u8 = 0x40;
 const PREFIX_FLAG_ROUTER_ADDRESS: u8 = 0x20;
 
-/// The bytes of `f` in `bytes` as an array; zeros if `f` is outside `bytes`, which cannot
-/// happen for the fixed fields of a checked message. Keeps every accessor panic-free.
-fn read<const N: usize>(bytes: &[u8], f: Range<usize>) -> [u8; N] {
-    bytes
-        .get(f)
-        .and_then(|s| <[u8; N]>::try_from(s).ok())
-        .unwrap_or([0; N])
-}
-
-fn read_u8(bytes: &[u8], at: usize) -> u8 {
-    bytes.get(at).copied().unwrap_or(0)
-}
-
-fn read_u16(bytes: &[u8], f: Range<usize>) -> u16 {
-    u16::from_be_bytes(read(bytes, f))
-}
-
-fn read_u32(bytes: &[u8], f: Range<usize>) -> u32 {
-    u32::from_be_bytes(read(bytes, f))
-}
-
-/// Writes `value` at `f`; does nothing if it does not fit (emitters size the message
-/// exactly first, so every field fits).
-fn write(bytes: &mut [u8], f: Range<usize>, value: &[u8]) {
-    if let Some(dst) = bytes.get_mut(f) {
-        if dst.len() == value.len() {
-            dst.copy_from_slice(value);
-        }
-    }
-}
-
-fn write_u8(bytes: &mut [u8], at: usize, value: u8) {
-    if let Some(b) = bytes.get_mut(at) {
-        *b = value;
-    }
-}
-
-fn write_u16(bytes: &mut [u8], f: Range<usize>, value: u16) {
-    write(bytes, f, &value.to_be_bytes());
-}
-
-fn write_u32(bytes: &mut [u8], f: Range<usize>, value: u32) {
-    write(bytes, f, &value.to_be_bytes());
-}
-
 /// `bit` if `set`, for assembling flag bytes.
 fn flag(set: bool, bit: u8) -> u8 {
     if set {
@@ -202,37 +160,23 @@ impl<'a> NdpOptionIter<'a> {
     pub fn new(area: &'a [u8]) -> Self {
         NdpOptionIter { rest: area }
     }
-
-    fn fail(&mut self) -> Option<Result<NdpOption<'a>, WireError>> {
-        self.rest = &[];
-        Some(Err(WireError::BadOption))
-    }
 }
 
 impl<'a> Iterator for NdpOptionIter<'a> {
     type Item = Result<NdpOption<'a>, WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let (&kind, &units) = match self.rest {
-            [kind, units, ..] => (kind, units),
-            _ => return self.fail(),
-        };
-        if units == 0 {
-            return self.fail();
-        }
-        // At most 255 * 8.
-        let Some(len) = usize::from(units).checked_mul(OPTION_UNIT) else {
-            return self.fail();
-        };
-        let Some((option, rest)) = self.rest.split_at_checked(len) else {
-            return self.fail();
-        };
-        self.rest = rest;
-        let data = option.get(OPTION_HDR_LEN..).unwrap_or(&[]);
-        Some(Ok(NdpOption { kind, data }))
+        let opt = split_option(&mut self.rest, |[kind, units]: [u8; OPTION_HDR_LEN]| {
+            // A zero length would never advance (RFC 4861 §4.6).
+            if units == 0 {
+                return None;
+            }
+            // The length counts units of the whole option, type and length included: the
+            // data is at least 6 and at most 255 * 8 - 2 bytes, padding included.
+            let len = usize::from(units).checked_mul(OPTION_UNIT)?;
+            Some((kind, len.checked_sub(OPTION_HDR_LEN)?))
+        });
+        opt.map(|opt| opt.map(|(kind, data)| NdpOption { kind, data }))
     }
 }
 
@@ -664,10 +608,9 @@ fn dnssl_data_len(names: &[String]) -> Result<usize, WireError> {
     if names.is_empty() {
         return Ok(0);
     }
-    names.iter().try_fold(field::dns::LIST, |acc, name| {
-        acc.checked_add(dns::encoded_len(name)?)
-            .ok_or(WireError::ValueTooLong)
-    })
+    dns::encoded_list_len(names)?
+        .checked_add(field::dns::LIST)
+        .ok_or(WireError::ValueTooLong)
 }
 
 impl RouterAdvert<'_> {
@@ -730,19 +673,13 @@ impl RouterAdvert<'_> {
             let data = put_option(&mut options, option_type::RDNSS, rdnss_data_len(addrs)?)?;
             write_u32(data, field::dns::LIFETIME, lifetime);
             let list = data.get_mut(field::dns::LIST..).unwrap_or_default();
-            let (slots, _) = list.as_chunks_mut::<16>();
-            for (slot, addr) in slots.iter_mut().zip(addrs) {
-                *slot = addr.octets();
-            }
+            write_list(list, addrs.iter().map(Ipv6Addr::octets));
         }
         if let Some((lifetime, names)) = self.dnssl.filter(|(_, n)| !n.is_empty()) {
             let data = put_option(&mut options, option_type::DNSSL, dnssl_data_len(names)?)?;
             write_u32(data, field::dns::LIFETIME, lifetime);
-            let mut list = data.get_mut(field::dns::LIST..).unwrap_or_default();
-            for name in names {
-                let n = dns::encode_name(name, list)?;
-                list = list.get_mut(n..).unwrap_or_default();
-            }
+            let list = data.get_mut(field::dns::LIST..).unwrap_or_default();
+            dns::encode_list(names, list)?;
         }
         Ok(len)
     }
