@@ -30,6 +30,10 @@ pub const DEFAULT_PIDFILE: &str = "/var/run/nfdhcpd/nfdhcpd.pid";
 pub const DEFAULT_DATAPATH: &str = "/var/lib/nfdhcpd";
 pub const DEFAULT_LOGDIR: &str = "/var/log/nfdhcpd";
 pub const DEFAULT_USER: &str = "nobody";
+/// A booting VM sends a handful of DHCP/RS/NS packets; 20/s with a burst of 50 per
+/// interface and queue never touches a legitimate client and caps a flooding one.
+pub const DEFAULT_RATE_LIMIT: u32 = 20;
+pub const DEFAULT_RATE_BURST: u32 = 50;
 /// One week, the shipped sample's value (the original had no default).
 pub const DEFAULT_LEASE_LIFETIME: u32 = 604_800;
 /// One hour, the shipped sample's value (the original had no default).
@@ -58,6 +62,11 @@ pub struct General {
     pub logdir: PathBuf,
     /// User name or numeric uid to drop privileges to.
     pub user: String,
+    /// Packets per second each interface may send to each queue before the excess is
+    /// dropped unanswered (token bucket); 0 disables the limit.
+    pub rate_limit: u32,
+    /// How many packets above the rate an interface may send at once.
+    pub rate_burst: u32,
 }
 
 impl Default for General {
@@ -67,6 +76,8 @@ impl Default for General {
             datapath: DEFAULT_DATAPATH.into(),
             logdir: DEFAULT_LOGDIR.into(),
             user: DEFAULT_USER.into(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            rate_burst: DEFAULT_RATE_BURST,
         }
     }
 }
@@ -300,7 +311,14 @@ impl<'a> Checker<'a> {
 // ---------------------------------------------------------------------------------------
 // INI structure: lines, sections, duplicates, unknown names.
 
-const GENERAL_KEYS: &[&str] = &["pidfile", "datapath", "logdir", "user"];
+const GENERAL_KEYS: &[&str] = &[
+    "pidfile",
+    "datapath",
+    "logdir",
+    "user",
+    "rate_limit",
+    "rate_burst",
+];
 const DHCP_KEYS: &[&str] = &[
     "enable_dhcp",
     "dhcp_queue",
@@ -538,11 +556,15 @@ fn general(ck: &mut Checker, sec: &Section) -> Option<General> {
     let datapath = ck.value_or(sec, "datapath", parse_abs_path, DEFAULT_DATAPATH.into());
     let logdir = ck.value_or(sec, "logdir", parse_abs_path, DEFAULT_LOGDIR.into());
     let user = ck.value_or(sec, "user", parse_user, DEFAULT_USER.into());
+    let rate = ck.value_or(sec, "rate_limit", parse_rate, DEFAULT_RATE_LIMIT);
+    let burst = ck.value_or(sec, "rate_burst", parse_rate, DEFAULT_RATE_BURST);
     Some(General {
         pidfile: pidfile?,
         datapath: datapath?,
         logdir: logdir?,
         user: user?,
+        rate_limit: rate?,
+        rate_burst: burst?,
     })
 }
 
@@ -807,6 +829,12 @@ fn parse_queue(s: &str) -> Result<u16, String> {
 /// A duration in seconds: 1..=2^32-1 (DHCP lease times and RA periods are 32-bit).
 fn parse_seconds(s: &str) -> Result<u32, String> {
     let n = parse_uint(s, 1, u32::MAX.into())?;
+    u32::try_from(n).map_err(|e| e.to_string())
+}
+
+/// Packets per second or a burst size; 0 turns rate limiting off.
+fn parse_rate(s: &str) -> Result<u32, String> {
+    let n = parse_uint(s, 0, 1_000_000)?;
     u32::try_from(n).map_err(|e| e.to_string())
 }
 

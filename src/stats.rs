@@ -43,6 +43,7 @@ counters! {
     na_sent,
     dhcp6_reply,
     // Why a packet from a bound interface got no reply.
+    drop_rate_limited,
     drop_malformed,
     drop_spoofed,
     drop_no_ip,

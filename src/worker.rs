@@ -8,7 +8,7 @@
 
 use crate::binding::table::{Entry, SharedSnapshot};
 use crate::config::Config;
-use crate::ratelimit::Every;
+use crate::ratelimit::{Buckets, Every};
 use crate::reply::{self, NoReply, Outcome, ReplyKind};
 use crate::sender::{Frame, SendHandle, FRAME_CAP};
 use crate::stats::Stats;
@@ -18,7 +18,7 @@ use arc_swap::ArcSwap;
 use nfq::{Message, Queue, Verdict};
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which protocol a queue carries (DESIGN.md §1 queue numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +132,8 @@ impl Worker {
     /// Serves the queue forever.
     pub fn run(mut self) {
         let mut scratch: Option<Box<[u8; FRAME_CAP]>> = None;
+        let general = &self.config.load().general;
+        let mut buckets = Buckets::new(general.rate_limit, general.rate_burst);
         let mut recv_errors = Every::new(Duration::from_secs(10));
         loop {
             let mut msg = match self.queue.recv() {
@@ -148,7 +150,7 @@ impl Worker {
                     continue;
                 }
             };
-            let verdict = self.process(&msg, &mut scratch);
+            let verdict = self.process(&msg, &mut scratch, &mut buckets);
             msg.set_verdict(verdict);
             if let Err(e) = self.queue.verdict(msg) {
                 Stats::bump(&self.stats.verdict_errors);
@@ -162,7 +164,12 @@ impl Worker {
         }
     }
 
-    fn process(&self, msg: &Message, scratch: &mut Option<Box<[u8; FRAME_CAP]>>) -> Verdict {
+    fn process(
+        &self,
+        msg: &Message,
+        scratch: &mut Option<Box<[u8; FRAME_CAP]>>,
+        buckets: &mut Buckets,
+    ) -> Verdict {
         let s = &self.stats;
         Stats::bump(match self.kind {
             QueueKind::Dhcp4 => &s.dhcp4_packets,
@@ -180,11 +187,17 @@ impl Worker {
             return Verdict::Accept;
         };
         Stats::bump(&self.stats.dropped_bound);
+        let config = self.config.load();
+        buckets.set_limits(config.general.rate_limit, config.general.rate_burst);
+        if !buckets.allow(ifindex, Instant::now()) {
+            Stats::bump(&self.stats.drop_rate_limited);
+            return Verdict::Drop;
+        }
         let buf = scratch.get_or_insert_with(|| self.send.buffer());
         let frame_src = msg.get_hw_addr().and_then(MacAddr::from_slice);
         let payload = msg.get_payload();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.handle(payload, frame_src, entry, &mut buf[..])
+            self.handle(&config, payload, frame_src, entry, &mut buf[..])
         }));
         match result {
             Ok(Outcome::Reply { len, kind }) => {
@@ -205,12 +218,12 @@ impl Worker {
 
     fn handle(
         &self,
+        config: &Config,
         payload: &[u8],
         frame_src: Option<MacAddr>,
         entry: &Entry,
         out: &mut [u8],
     ) -> Outcome {
-        let config = self.config.load();
         // A reload may have switched the feature off: bound taps still get their DROP.
         let disabled = Outcome::NoReply(NoReply::UnexpectedType);
         match (self.kind, config.dhcp.as_ref(), config.ipv6.as_ref()) {
