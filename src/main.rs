@@ -324,7 +324,10 @@ fn serve_signals(run: Running, mut signals: Signals) -> ! {
 /// SIGHUP: re-read the config (an invalid file keeps the running one), then rescan every
 /// binding file.
 fn reload(run: &Running) {
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+    // systemd >= 253 wants the reload's start time along with RELOADING=1.
+    let mut reloading = vec![sd_notify::NotifyState::Reloading];
+    reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
+    let _ = sd_notify::notify(&reloading);
     match config::load(&run.config_path) {
         Err(e) => {
             for line in e.to_string().lines() {

@@ -3,16 +3,22 @@
 # and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script test
 # tests/try-it.sh. Exits non-zero if anything failed; the last line counts what passed.
 #
-# The end-to-end tests need root and these Debian packages: iproute2 (ip netns), iptables,
-# isc-dhcp-client (dhclient), dnsmasq-base (a DHCP peer on unbound taps). apt is skipped when
+# The end-to-end tests need root and these Debian packages: iproute2 (ip netns), iptables
+# (iptables, ip6tables), isc-dhcp-client (dhclient, also -6), dnsmasq-base (a DHCP peer on
+# unbound taps), ndisc6 (rdisc6, ndisc6), rdnssd (the VM's RDNSS client) and tcpdump (RA and
+# NA captures in the VM namespace). apt is skipped when
 # they are all there, except under CI=true, which always refreshes them (a missing tool is
 # then also a test failure, never a skip).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base)
-TOOLS=(ip iptables dhclient dnsmasq)
+PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump)
+TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump)
+# tests/package.sh also needs lintian and systemd-analyze (it installs lintian itself, and
+# cargo-deb with cargo, when they are missing).
+PACKAGES+=(lintian systemd)
+TOOLS+=(lintian systemd-analyze)
 
 missing=()
 for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
@@ -47,7 +53,7 @@ step "doc tests" cargo test --doc
 # Script tests: each counts as one test in the summary.
 scripts_passed=0
 scripts_failed=0
-for script in tests/try-it.sh; do
+for script in tests/try-it.sh tests/package.sh tests/initscript.sh; do
     echo "== script test: $script"
     if bash "$script"; then
         scripts_passed=$((scripts_passed + 1))
