@@ -13,12 +13,19 @@
 //! earlier run that died without unwinding (SIGKILL, a CI time-out) are removed on set-up:
 //! names carry the pid of the run that made them, and only names of dead pids are touched.
 //! Processes are only ever ended by the pid we spawned them with.
+//!
+//! IPv6 (tests/e2e_ipv6.rs): [`Sandbox::add_ipv6_rules`] adds the ip6tables rules of DESIGN §1
+//! (RS, NS, DHCPv6; routed and bridged), [`Conf::ipv6`] the `[ipv6]` section, and
+//! [`Binding::for_vm6`] a binding with SUBNET6, GATEWAY6 and EUI64. The VMs' clients are real:
+//! the kernel's SLAAC, rdisc6/ndisc6, `dhclient -6 -S`, rdnssd and tcpdump
+//! ([`Sandbox::spawn_in`] runs such helpers in a namespace and ends them in `Drop`).
 #![allow(dead_code)] // each test crate uses its own part of the harness
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::net::Ipv6Addr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -40,6 +47,15 @@ pub const NAMESERVERS: &str = "192.0.2.2, 192.0.2.3";
 pub const DOMAIN: &str = "example.com";
 pub const HOSTNAME: &str = "testing-vm";
 pub const DHCP_QUEUE: u16 = 42;
+pub const RS_QUEUE: u16 = 43;
+pub const NS_QUEUE: u16 = 44;
+pub const DHCP6_QUEUE: u16 = 45;
+
+/// The VMs' IPv6 subnet (documentation range only) and its gateway.
+pub const SUBNET6: &str = "2001:db8:aaaa:bbbb::/64";
+pub const PREFIX6: &str = "2001:db8:aaaa:bbbb::";
+pub const GATEWAY6: &str = "2001:db8:aaaa:bbbb::1";
+pub const NAMESERVERS6: [&str; 2] = ["2001:db8:100::1", "2001:db8:200::2"];
 
 /// How long the daemon may take to bind its queues and load its bindings.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -102,6 +118,9 @@ fn package_of(tool: &str) -> &'static str {
         "dhclient" => "isc-dhcp-client",
         "dnsmasq" => "dnsmasq-base",
         "tcpdump" => "tcpdump",
+        "ip6tables" => "iptables",
+        "rdisc6" | "ndisc6" => "ndisc6",
+        "rdnssd" => "rdnssd",
         _ => "?",
     }
 }
@@ -225,7 +244,11 @@ fn kill_leftover_processes(ns: &str) {
         .filter_map(|p| p.parse::<u32>().ok())
     {
         let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if ["nfdhcpd", "dhclient", "dnsmasq"].contains(&comm.trim()) {
+        if [
+            "nfdhcpd", "dhclient", "dnsmasq", "rdnssd", "tcpdump", "rdisc6", "ndisc6",
+        ]
+        .contains(&comm.trim())
+        {
             let _ = run_args(&["sh", "-c", &format!("kill -KILL {pid}")]);
         }
     }
@@ -259,6 +282,25 @@ impl LogBuf {
     fn find(&self, from: usize, pred: &dyn Fn(&str) -> bool) -> Option<usize> {
         let lines = lock(&self.lines);
         (from..lines.len()).find(|&i| pred(&lines[i]))
+    }
+    /// Waits up to `timeout` for a line at or after `from` matching `pred`; its index.
+    pub fn wait_for(
+        &self,
+        from: usize,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<usize> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.find(from, &pred) {
+                return Some(i);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            self.wait_change(self.len(), (deadline - now).min(Duration::from_millis(50)));
+        }
     }
     /// Sleeps until a new line arrives or `max` passes.
     fn wait_change(&self, seen: usize, max: Duration) {
@@ -424,6 +466,31 @@ pub struct Conf {
     pub server_on_link: bool,
     pub nameservers: String,
     pub domain: Option<String>,
+    /// `[dhcp] enable_dhcp`; when false, the other DHCPv4 keys are left out.
+    pub enable_dhcp: bool,
+    /// The `[ipv6]` section; `None` renders `enable_ipv6 = no`.
+    pub ipv6: Option<Conf6>,
+}
+
+/// The `[ipv6]` section: queues 43 and 44 always, 45 when `dhcpv6` (mode slaac+dhcpv6, the
+/// RA's O flag; without it the daemon picks slaac).
+#[derive(Clone, Debug)]
+pub struct Conf6 {
+    pub ra_period: u32,
+    pub dhcpv6: bool,
+    pub nameservers: String,
+    pub domains: Option<String>,
+}
+
+impl Default for Conf6 {
+    fn default() -> Conf6 {
+        Conf6 {
+            ra_period: 300,
+            dhcpv6: true,
+            nameservers: NAMESERVERS6.join(", "),
+            domains: Some(DOMAIN.into()),
+        }
+    }
 }
 
 impl Default for Conf {
@@ -435,6 +502,8 @@ impl Default for Conf {
             server_on_link: false,
             nameservers: NAMESERVERS.into(),
             domain: Some(DOMAIN.into()),
+            enable_dhcp: true,
+            ipv6: None,
         }
     }
 }
@@ -449,6 +518,11 @@ impl Conf {
         let _ = writeln!(s, "logdir = {d}");
         let _ = writeln!(s, "user = root");
         let _ = writeln!(s, "[dhcp]");
+        if !self.enable_dhcp {
+            let _ = writeln!(s, "enable_dhcp = no");
+            self.render_ipv6(&mut s);
+            return s;
+        }
         let _ = writeln!(s, "enable_dhcp = yes");
         let _ = writeln!(s, "lease_lifetime = {}", self.lease_lifetime);
         let _ = writeln!(s, "lease_renewal = {}", self.lease_renewal);
@@ -463,9 +537,36 @@ impl Conf {
         if let Some(domain) = &self.domain {
             let _ = writeln!(s, "domain = {domain}");
         }
-        let _ = writeln!(s, "[ipv6]");
-        let _ = writeln!(s, "enable_ipv6 = no");
+        self.render_ipv6(&mut s);
         s
+    }
+
+    /// IPv6 only: DHCPv4 disabled, this `[ipv6]` section.
+    pub fn ipv6_only(c6: Conf6) -> Conf {
+        Conf {
+            enable_dhcp: false,
+            ipv6: Some(c6),
+            ..Conf::default()
+        }
+    }
+
+    fn render_ipv6(&self, s: &mut String) {
+        let _ = writeln!(s, "[ipv6]");
+        let Some(c6) = &self.ipv6 else {
+            let _ = writeln!(s, "enable_ipv6 = no");
+            return;
+        };
+        let _ = writeln!(s, "enable_ipv6 = yes");
+        let _ = writeln!(s, "ra_period = {}", c6.ra_period);
+        let _ = writeln!(s, "rs_queue = {RS_QUEUE}");
+        let _ = writeln!(s, "ns_queue = {NS_QUEUE}");
+        if c6.dhcpv6 {
+            let _ = writeln!(s, "dhcpv6_queue = {DHCP6_QUEUE}");
+        }
+        let _ = writeln!(s, "nameservers = {}", c6.nameservers);
+        if let Some(domains) = &c6.domains {
+            let _ = writeln!(s, "domains = {domains}");
+        }
     }
 }
 
@@ -481,6 +582,9 @@ pub struct Binding {
     pub mtu: Option<u16>,
     pub private: bool,
     pub macspoof: bool,
+    pub subnet6: Option<String>,
+    pub gateway6: Option<String>,
+    pub eui64: Option<String>,
 }
 
 impl Binding {
@@ -496,6 +600,19 @@ impl Binding {
             mtu: None,
             private: false,
             macspoof: false,
+            subnet6: None,
+            gateway6: None,
+            eui64: None,
+        }
+    }
+
+    /// [`Binding::for_vm`] plus SUBNET6, GATEWAY6 and EUI64 (the VM's SLAAC address).
+    pub fn for_vm6(vm: &Vm) -> Binding {
+        Binding {
+            subnet6: Some(SUBNET6.into()),
+            gateway6: Some(GATEWAY6.into()),
+            eui64: Some(slaac_address(&vm.mac).to_string()),
+            ..Binding::for_vm(vm)
         }
     }
 
@@ -513,8 +630,101 @@ impl Binding {
         if self.macspoof {
             s.push_str("MACSPOOF=1\n");
         }
+        for (key, value) in [
+            ("SUBNET6", &self.subnet6),
+            ("GATEWAY6", &self.gateway6),
+            ("EUI64", &self.eui64),
+        ] {
+            if let Some(v) = value {
+                let _ = writeln!(s, "{key}={v}");
+            }
+        }
         s
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPv6 addresses.
+
+/// `aa:bb:cc:dd:ee:ff` -> bytes (panics on anything else: our own constants only).
+pub fn mac_bytes(mac: &str) -> [u8; 6] {
+    let v: Vec<u8> = mac
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16).unwrap_or_else(|e| panic!("MAC {mac:?}: {e}")))
+        .collect();
+    v.try_into()
+        .unwrap_or_else(|_| panic!("MAC {mac:?}: not 6 bytes"))
+}
+
+/// The first 64 bits of `prefix` followed by the modified EUI-64 of `mac` (RFC 4291 App. A).
+pub fn eui64_address(prefix: Ipv6Addr, mac: &str) -> Ipv6Addr {
+    let m = mac_bytes(mac);
+    let mut o = prefix.octets();
+    o[8..].copy_from_slice(&[m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]);
+    Ipv6Addr::from(o)
+}
+
+/// fe80::/64 + modified EUI-64: the router address the daemon speaks from, for INDEV's MAC.
+pub fn link_local(mac: &str) -> Ipv6Addr {
+    eui64_address(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), mac)
+}
+
+/// The SLAAC address of a VM with `mac` in [`SUBNET6`].
+pub fn slaac_address(mac: &str) -> Ipv6Addr {
+    eui64_address(PREFIX6.parse().expect("PREFIX6"), mac)
+}
+
+/// True when `addr` is inside [`SUBNET6`] (a /64).
+pub fn in_subnet6(addr: Ipv6Addr) -> bool {
+    let p: Ipv6Addr = PREFIX6.parse().expect("PREFIX6");
+    addr.segments()[..4] == p.segments()[..4]
+}
+
+/// One `ip -6 -o addr show` entry.
+#[derive(Clone, Debug)]
+pub struct Addr6 {
+    pub addr: Ipv6Addr,
+    pub prefix_len: u8,
+    /// The words after the address: `scope global dynamic mngtmpaddr tentative ...`.
+    pub flags: Vec<String>,
+}
+
+impl Addr6 {
+    pub fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+    /// Usable: neither tentative (DAD running) nor dadfailed.
+    pub fn ready(&self) -> bool {
+        !self.has("tentative") && !self.has("dadfailed")
+    }
+}
+
+/// Parses `ip -6 -o addr show` output.
+pub fn parse_addrs6(out: &str) -> Vec<Addr6> {
+    let mut v = Vec::new();
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(i) = words.iter().position(|w| *w == "inet6") else {
+            continue;
+        };
+        let Some((a, len)) = words.get(i + 1).and_then(|w| w.split_once('/')) else {
+            continue;
+        };
+        let (Ok(addr), Ok(prefix_len)) = (a.parse(), len.parse()) else {
+            continue;
+        };
+        let flags = words[i + 2..]
+            .iter()
+            .take_while(|w| **w != "\\")
+            .map(|w| w.to_string())
+            .collect();
+        v.push(Addr6 {
+            addr,
+            prefix_len,
+            flags,
+        });
+    }
+    v
 }
 
 /// A dhclient lease file asking for `ip` at INIT-REBOOT (valid until 2037).
@@ -749,6 +959,16 @@ impl Sandbox {
     /// MAC, a new ifindex. Also a filter/INPUT counter rule for udp 67 on the tap: its packet
     /// count rises only for DHCP packets that NFQUEUE let continue (ACCEPT).
     pub fn link(&mut self, vm: &Vm) {
+        self.link_opts(vm, true);
+    }
+
+    /// [`Sandbox::link`] leaving the VM's `eth0` down (the tap is up, without carrier until
+    /// `eth0` comes up): a VM that has not booted yet.
+    pub fn link_down(&mut self, vm: &Vm) {
+        self.link_opts(vm, false);
+    }
+
+    fn link_opts(&mut self, vm: &Vm, eth0_up: bool) {
         let tap = vm.tap.as_str();
         self.host_must(&format!(
             "ip link add {tap} type veth peer name eth0 netns {}",
@@ -759,7 +979,9 @@ impl Sandbox {
             vm.netns, vm.mac
         ));
         self.host_must(&format!("ip link set {tap} up"));
-        must(&format!("ip -n {} link set eth0 up", vm.netns));
+        if eth0_up {
+            must(&format!("ip -n {} link set eth0 up", vm.netns));
+        }
         if self.input_rule(tap).is_none() {
             self.host_must(&format!("iptables -w -A INPUT -i {tap} -p udp --dport 67"));
         }
@@ -770,17 +992,95 @@ impl Sandbox {
         self.host_must(&format!("ip link del {}", vm.tap));
     }
 
-    /// A bridge in the host namespace, up, with bridge-nf-call-iptables=1 in that namespace
-    /// (the sysctl is per network namespace on this kernel: checked when this was written).
+    /// A bridge in the host namespace, up, with bridge-nf-call-iptables=1 and
+    /// bridge-nf-call-ip6tables=1 in that namespace (the sysctls are per network namespace on
+    /// this kernel: checked when this was written).
     pub fn add_bridge(&mut self, br: &str) {
         self.host_must(&format!("ip link add {br} type bridge"));
         self.host_must(&format!("ip link set {br} up"));
-        let sysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables";
-        let set = format!("echo 1 > {sysctl}");
-        run_args(&["ip", "netns", "exec", &self.host, "sh", "-c", &set])
-            .unwrap_or_else(|e| self.fail(&e));
-        let v = self.host_must(&format!("cat {sysctl}"));
-        assert_eq!(v.trim(), "1", "bridge-nf-call-iptables in {}", self.host);
+        for family in ["iptables", "ip6tables"] {
+            let sysctl = format!("/proc/sys/net/bridge/bridge-nf-call-{family}");
+            let set = format!("echo 1 > {sysctl}");
+            run_args(&["ip", "netns", "exec", &self.host, "sh", "-c", &set])
+                .unwrap_or_else(|e| self.fail(&e));
+            let v = self.host_must(&format!("cat {sysctl}"));
+            assert_eq!(v.trim(), "1", "bridge-nf-call-{family} in {}", self.host);
+        }
+    }
+
+    /// The ip6tables rules of DESIGN §1 in the host namespace: RS -> queue 43, NS -> 44,
+    /// DHCPv6 (udp 547) -> 45, each for routed taps (`-i tap+`) and bridge ports
+    /// (`-m physdev --physdev-in tap+`).
+    pub fn add_ipv6_rules(&self) {
+        let matches = [
+            ("-p icmpv6 --icmpv6-type router-solicitation", RS_QUEUE),
+            ("-p icmpv6 --icmpv6-type neighbour-solicitation", NS_QUEUE),
+            ("-p udp --dport 547", DHCP6_QUEUE),
+        ];
+        for iface in ["-i tap+", "-m physdev --physdev-in tap+"] {
+            for (m, q) in matches {
+                self.host_must(&format!(
+                    "ip6tables -w -t mangle -A PREROUTING {iface} {m} -j NFQUEUE --queue-num {q}"
+                ));
+            }
+        }
+    }
+
+    /// The MAC of an interface of the host namespace, lower case.
+    pub fn host_mac(&self, iface: &str) -> String {
+        let out = self.host_must(&format!("ip -o link show dev {iface}"));
+        let words: Vec<&str> = out.split_whitespace().collect();
+        words
+            .iter()
+            .position(|w| *w == "link/ether")
+            .and_then(|i| words.get(i + 1))
+            .map(|m| m.to_ascii_lowercase())
+            .unwrap_or_else(|| self.fail(&format!("no MAC for {iface} in: {out}")))
+    }
+
+    /// The VM's IPv6 addresses on eth0 (`scope`: `link` or `global`).
+    pub fn vm_addrs6(&self, vm: &Vm, scope: &str) -> Vec<Addr6> {
+        parse_addrs6(&self.vm_must(vm, &format!("ip -6 -o addr show dev eth0 scope {scope}")))
+    }
+
+    /// The VM's IPv6 default routes (`ip -6 route show default` lines).
+    pub fn vm_default_routes6(&self, vm: &Vm) -> Vec<String> {
+        self.vm_must(vm, "ip -6 route show default")
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    }
+
+    /// Waits until eth0's link-local address finished DAD (raw sockets and dhclient -6 can
+    /// use it as a source then).
+    pub fn wait_link_local(&self, vm: &Vm, timeout: Duration) -> Ipv6Addr {
+        self.wait_until("eth0's link-local address past DAD", timeout, || {
+            self.vm_addrs6(vm, "link")
+                .into_iter()
+                .find(Addr6::ready)
+                .map(|a| a.addr)
+        })
+    }
+
+    /// Polls `probe` every 20 ms until it returns `Some`, or fails after `timeout` saying
+    /// what was awaited.
+    pub fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut probe: impl FnMut() -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = probe() {
+                return v;
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("timed out after {timeout:?} waiting for: {what}"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn enslave(&mut self, port: &str, br: &str) {
@@ -979,6 +1279,45 @@ impl Sandbox {
         self.helpers.push(p);
     }
 
+    // --- other helper processes (rdnssd, tcpdump) ---
+
+    /// Runs `args` (the first word looked up with [`tool`]) in network namespace `ns`, its
+    /// output collected; it is ended (SIGTERM, then SIGKILL) in `Drop`. Returns its log.
+    pub fn spawn_in(&mut self, ns: &str, what: &str, args: &[&str]) -> Arc<LogBuf> {
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args(["netns", "exec", ns, &tool(args[0])]);
+        cmd.args(&args[1..]);
+        let p = Proc::spawn(what, cmd);
+        let log = p.log.clone();
+        self.helpers.push(p);
+        log
+    }
+
+    // --- counters ---
+
+    /// SIGUSR1 to the daemon; the `counters k=v ...` line it logs, parsed.
+    pub fn counters(&mut self) -> BTreeMap<String, u64> {
+        let mark = self.log_mark();
+        self.daemon
+            .as_mut()
+            .expect("daemon not started")
+            .signal("USR1");
+        let at = self.wait_log(mark, "INFO counters", BINDING_TIMEOUT);
+        let line = self.daemon.as_ref().expect("daemon").log.lines()[at - 1].clone();
+        line.split_whitespace()
+            .filter_map(|w| w.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+            .collect()
+    }
+
+    /// One counter from [`Sandbox::counters`] (fails if the daemon has no such counter).
+    pub fn counter(&mut self, name: &str) -> u64 {
+        let c = self.counters();
+        c.get(name)
+            .copied()
+            .unwrap_or_else(|| self.fail(&format!("no counter {name} in {c:?}")))
+    }
+
     // --- dhclient ---
 
     /// Starts the real dhclient in the VM's namespace: foreground, one try (`-1`: exit 2 when
@@ -996,20 +1335,42 @@ impl Sandbox {
                 fs::copy(&from, &leases).expect("copy lease file");
             }
         }
-        fs::write(dir.join("dhclient.conf"), dhclient_conf(o)).expect("dhclient.conf");
+        self.spawn_dhclient(vm, id, dir, &dhclient_conf(o), &[])
+    }
+
+    /// Stateless DHCPv6 (`dhclient -6 -S`, an Information-Request) with the same script, its
+    /// own files, giving up after `timeout_s`. eth0's link-local must be past DAD (dhclient
+    /// binds to it): see [`Sandbox::wait_link_local`].
+    pub fn dhclient6(&mut self, vm: &Vm, timeout_s: u32) -> DhId {
+        let id = DhId(self.dhclients.len());
+        let dir = self.dir.join(format!("dhclient-{}", id.0));
+        fs::create_dir_all(&dir).expect("mkdir dhclient dir");
+        fs::write(dir.join("dhclient.leases"), "").expect("lease file");
+        let conf = format!(
+            "# dhclient.conf of the nfdhcpd end-to-end tests (DHCPv6)\n\
+             timeout {timeout_s};\ninitial-interval 1;\n\
+             request dhcp6.name-servers, dhcp6.domain-search;\n"
+        );
+        self.spawn_dhclient(vm, id, dir, &conf, &["-6", "-S"])
+    }
+
+    fn spawn_dhclient(
+        &mut self,
+        vm: &Vm,
+        id: DhId,
+        dir: PathBuf,
+        conf: &str,
+        mode: &[&str],
+    ) -> DhId {
+        let leases = dir.join("dhclient.leases");
+        fs::write(dir.join("dhclient.conf"), conf).expect("dhclient.conf");
         let script = dir.join("script.sh");
         fs::write(&script, DHCLIENT_SCRIPT).expect("script");
         fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod script");
         let mut cmd = Command::new(tool("ip"));
-        cmd.args([
-            "netns",
-            "exec",
-            &vm.netns,
-            &tool("dhclient"),
-            "-d",
-            "-1",
-            "-v",
-        ]);
+        cmd.args(["netns", "exec", &vm.netns, &tool("dhclient")]);
+        cmd.args(mode);
+        cmd.args(["-d", "-1", "-v"]);
         cmd.arg("-sf").arg(&script);
         cmd.arg("-pf").arg(dir.join("dhclient.pid"));
         cmd.arg("-lf").arg(&leases);
@@ -1156,12 +1517,19 @@ impl Sandbox {
         let probes = [
             "iptables -w -t mangle -L PREROUTING -v -n -x",
             "iptables -w -L INPUT -v -n -x",
+            "ip6tables -w -t mangle -L PREROUTING -v -n -x",
             "cat /proc/net/netfilter/nfnetlink_queue",
             "ip -br link",
         ];
         for p in probes {
             let out = self.host_run(p).unwrap_or_else(|e| e);
             let _ = writeln!(s, "==== host ns: {p}\n{out}");
+        }
+        for vm in &self.vms {
+            for p in ["ip -br link", "ip -6 addr", "ip -6 route", "ip -6 neigh"] {
+                let out = in_ns(&vm.netns, p).unwrap_or_else(|e| e);
+                let _ = writeln!(s, "==== {}: {p}\n{out}", vm.netns);
+            }
         }
         s
     }
