@@ -25,6 +25,9 @@ pub struct Entry {
     pub ifindex: u32,
     /// INDEV's MAC: the source of every reply. None while INDEV is missing.
     pub host_mac: Option<MacAddr>,
+    /// The HOSTNAME's domain as a one-item search list, for RA DNSSL and DHCPv6 when no
+    /// `domains` are configured.
+    pub fallback_domains: Vec<String>,
     /// The tap is operationally up. A change makes a new entry, so a VM whose link just
     /// came up gets its RA at once (the registry kicks the RA timer for changed entries).
     pub running: bool,
@@ -243,6 +246,12 @@ impl Registry {
             binding: Arc::clone(binding),
             ifindex: tap.ifindex,
             host_mac,
+            fallback_domains: binding
+                .hostname
+                .as_deref()
+                .and_then(crate::reply::hostname_domain)
+                .map(|d| vec![d.to_owned()])
+                .unwrap_or_default(),
             running: tap.running,
         })
     }

@@ -94,8 +94,8 @@ fn write_reply(
         w.option(option::CLIENTID, client_id)?;
     }
     w.option_ipv6_list(option::DNS_SERVERS, &cfg.nameservers)?;
-    let domains = super::domains(&cfg.domains, entry.binding.hostname.as_deref());
-    w.option_domain_list(option::DOMAIN_LIST, &domains)?;
+    let domains = super::domains(&cfg.domains, entry);
+    w.option_domain_list(option::DOMAIN_LIST, domains)?;
     w.option_u32(option::INFORMATION_REFRESH_TIME, INFORMATION_REFRESH_TIME)?;
     Ok(w.finish())
 }

@@ -8,8 +8,8 @@ pub mod ndp;
 #[cfg(test)]
 mod testutil;
 
+use crate::binding::table::Entry;
 use crate::wire::WireError;
-use std::borrow::Cow;
 
 /// What a handler decided for a packet from a bound interface (whose verdict is DROP
 /// whatever happens here).
@@ -90,13 +90,11 @@ pub fn hostname_domain(hostname: &str) -> Option<&str> {
 }
 
 /// The search list for RA DNSSL and DHCPv6 option 24: the configured `domains`, else the
-/// HOSTNAME's domain. Borrows in the common case (configured list): no allocation.
-pub fn domains<'a>(configured: &'a [String], hostname: Option<&str>) -> Cow<'a, [String]> {
-    if !configured.is_empty() {
-        return Cow::Borrowed(configured);
-    }
-    match hostname.and_then(hostname_domain) {
-        Some(d) => Cow::Owned(vec![d.to_owned()]),
-        None => Cow::Borrowed(&[]),
+/// HOSTNAME's domain (resolved once per binding, so nothing is allocated per packet).
+pub fn domains<'a>(configured: &'a [String], entry: &'a Entry) -> &'a [String] {
+    if configured.is_empty() {
+        &entry.fallback_domains
+    } else {
+        configured
     }
 }

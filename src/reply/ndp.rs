@@ -100,7 +100,7 @@ fn build_ra(
     let subnet6 = b.subnet6.ok_or(NoReply::NoIpv6)?;
     let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
     let lifetime = dns_lifetime(cfg);
-    let domains = super::domains(&cfg.domains, b.hostname.as_deref());
+    let domains = super::domains(&cfg.domains, entry);
     let ra = RouterAdvert {
         cur_hop_limit: 0,
         managed: false,
@@ -123,7 +123,7 @@ fn build_ra(
             preferred_lifetime: PREFIX_PREFERRED_LIFETIME,
         }),
         rdnss: Some((lifetime, &cfg.nameservers[..])),
-        dnssl: Some((lifetime, &domains)),
+        dnssl: Some((lifetime, domains)),
     };
     let icmp_out = out
         .get_mut(IPV6_PAYLOAD_OFFSET..)
@@ -481,5 +481,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Found by the pure_path fuzz target (tests/fuzz), input as found, only its checksum
+    /// made to verify: an NS from the multicast source ff80::1bba:bfd7:b741:fbbe, to
+    /// ff02::1:ff00:99, for 2001:db8:1::99, with an MTU option (type 5) that NS ignores.
+    /// Nothing refuses a multicast source (RFC 4291 §2.7 forbids one), so the target, in
+    /// SUBNET6, was answered with a solicited NA (S=1) to that multicast address: an NA
+    /// that RFC 4861 §7.1.2 says to discard, and that our own NeighborAdvert::parse
+    /// refuses with BadOption.
+    static NS_MULTICAST_SOURCE_BYTES: [u8; 72] = [
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x1b, 0xba, 0xbf, 0xd7, 0xb7, 0x41, 0xfb, 0xbe, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x00, 0x00, 0x99, 0x87, 0x00, 0x31, 0xe3, 0x00,
+        0x00, 0x00, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x99, 0x05, 0x01, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+    ];
+
+    #[test]
+    fn ns_from_multicast_source_gets_no_invalid_na() {
+        let mut b = testutil::binding();
+        b.subnet6 = Some("2001:db8:1::/64".parse().unwrap());
+        assert_eq!(
+            ns(&NS_MULTICAST_SOURCE_BYTES, &entry(b)),
+            Err(NoReply::Malformed(WireError::BadAddress))
+        );
     }
 }

@@ -23,7 +23,14 @@ pub fn binding() -> Binding {
 }
 
 pub fn entry(b: Binding) -> Entry {
+    let fallback_domains = b
+        .hostname
+        .as_deref()
+        .and_then(super::hostname_domain)
+        .map(|d| vec![d.to_owned()])
+        .unwrap_or_default();
     Entry {
+        fallback_domains,
         binding: Arc::new(b),
         ifindex: 7,
         host_mac: Some(HOST_MAC),

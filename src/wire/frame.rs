@@ -383,8 +383,14 @@ pub fn parse_ipv6(ip_packet: &[u8]) -> Result<Ipv6Packet<'_>, WireError> {
     }
     let payload_len = usize::from(read_u16(hdr, field::ipv6::PAYLOAD_LEN));
     let payload = rest.get(..payload_len).ok_or(WireError::Truncated)?;
+    let src = Ipv6Addr::from(read::<16>(hdr, field::ipv6::SRC));
+    // RFC 4291 §2.7: never a source. Answering one would send a unicast-only reply
+    // (a solicited NA, a DHCPv6 Reply) to a group (the pure_path fuzz target found it).
+    if src.is_multicast() {
+        return Err(WireError::BadAddress);
+    }
     Ok(Ipv6Packet {
-        src: Ipv6Addr::from(read::<16>(hdr, field::ipv6::SRC)),
+        src,
         dst: Ipv6Addr::from(read::<16>(hdr, field::ipv6::DST)),
         next_header: read_u8(hdr, field::ipv6::NEXT_HEADER),
         hop_limit: read_u8(hdr, field::ipv6::HOP_LIMIT),
@@ -1150,7 +1156,7 @@ mod tests {
     fn parse_icmpv6_bad_checksum() {
         // A flipped bit in the checksum, the body, the source address (pseudo-header) and
         // the payload length (a shorter message).
-        for at in [42, 43, 44, 55, 8, 39] {
+        for at in [42, 43, 44, 55, 9, 39] {
             let p = edited_v6(&RS_BYTES, |p| p[at] ^= 0x01);
             assert_eq!(parse_icmpv6(&p), Err(WireError::BadChecksum), "byte {at}");
         }

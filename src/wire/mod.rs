@@ -44,6 +44,8 @@ pub enum WireError {
     /// An NDP message whose IPv6 hop limit is not 255, so it may have been routed from
     /// off-link (RFC 4861 §6.1, §7.1).
     BadHopLimit,
+    /// An address where it may not be (a multicast source).
+    BadAddress,
 }
 
 impl WireError {
@@ -64,6 +66,7 @@ impl WireError {
             WireError::ValueTooLong => "value_too_long",
             WireError::BadChecksum => "bad_checksum",
             WireError::BadHopLimit => "bad_hop_limit",
+            WireError::BadAddress => "bad_address",
         }
     }
 }
