@@ -39,19 +39,25 @@ impl Links {
         self.by_name.get(name).and_then(|i| self.by_index.get(i))
     }
 
-    /// Applies one event; true when something a binding could see changed.
-    pub fn apply(&mut self, event: LinkEvent) -> bool {
+    /// Applies one event; returns the names whose interface changed (appeared, vanished,
+    /// was renamed, or changed MAC, index or state): what bindings could see.
+    pub fn apply(&mut self, event: LinkEvent) -> Vec<String> {
         match event {
             LinkEvent::Up(link) => {
                 if self.by_index.get(&link.ifindex) == Some(&link) {
-                    return false;
+                    return Vec::new();
                 }
-                self.remove(link.ifindex);
+                let mut names: Vec<String> = self.remove(link.ifindex).into_iter().collect();
+                // A name that moves to a new ifindex (tap re-created) leaves the old one.
+                if let Some(old) = self.by_name.get(&link.name).copied() {
+                    self.by_index.remove(&old);
+                }
+                names.push(link.name.clone());
                 self.by_name.insert(link.name.clone(), link.ifindex);
                 self.by_index.insert(link.ifindex, link);
-                true
+                names
             }
-            LinkEvent::Gone { ifindex } => self.remove(ifindex),
+            LinkEvent::Gone { ifindex } => self.remove(ifindex).into_iter().collect(),
         }
     }
 
@@ -59,23 +65,20 @@ impl Links {
     pub fn replace(&mut self, dump: Vec<LinkEvent>) -> bool {
         let mut next = Links::default();
         for event in dump {
-            next.apply(event);
+            let _ = next.apply(event);
         }
         let changed = next.by_index != self.by_index;
         *self = next;
         changed
     }
 
-    fn remove(&mut self, ifindex: u32) -> bool {
-        match self.by_index.remove(&ifindex) {
-            Some(old) => {
-                if self.by_name.get(&old.name) == Some(&ifindex) {
-                    self.by_name.remove(&old.name);
-                }
-                true
-            }
-            None => false,
+    /// Forgets an interface; returns its name if it was known.
+    fn remove(&mut self, ifindex: u32) -> Option<String> {
+        let old = self.by_index.remove(&ifindex)?;
+        if self.by_name.get(&old.name) == Some(&ifindex) {
+            self.by_name.remove(&old.name);
         }
+        Some(old.name)
     }
 }
 
@@ -292,19 +295,23 @@ mod tests {
     #[test]
     fn recreated_tap_gets_new_index() {
         let mut l = Links::default();
-        assert!(l.apply(LinkEvent::Up(link(5, "tap0"))));
-        assert!(!l.apply(LinkEvent::Up(link(5, "tap0"))));
-        assert!(l.apply(LinkEvent::Gone { ifindex: 5 }));
+        assert_eq!(l.apply(LinkEvent::Up(link(5, "tap0"))), ["tap0"]);
+        assert!(l.apply(LinkEvent::Up(link(5, "tap0"))).is_empty());
+        assert_eq!(l.apply(LinkEvent::Gone { ifindex: 5 }), ["tap0"]);
         assert!(l.by_name("tap0").is_none());
-        assert!(l.apply(LinkEvent::Up(link(9, "tap0"))));
+        assert_eq!(l.apply(LinkEvent::Up(link(9, "tap0"))), ["tap0"]);
         assert_eq!(l.by_name("tap0").map(|x| x.ifindex), Some(9));
+        // Re-created without a DELLINK in between: the old index is dropped.
+        l.apply(LinkEvent::Up(link(11, "tap0")));
+        assert_eq!(l.by_name("tap0").map(|x| x.ifindex), Some(11));
+        assert!(!l.by_index.contains_key(&9));
     }
 
     #[test]
     fn rename_drops_old_name() {
         let mut l = Links::default();
         l.apply(LinkEvent::Up(link(5, "tap0")));
-        l.apply(LinkEvent::Up(link(5, "tap1")));
+        assert_eq!(l.apply(LinkEvent::Up(link(5, "tap1"))), ["tap0", "tap1"]);
         assert!(l.by_name("tap0").is_none());
         assert_eq!(l.by_name("tap1").map(|x| x.ifindex), Some(5));
     }

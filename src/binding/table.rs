@@ -80,11 +80,17 @@ pub enum LoadError {
 }
 
 /// The writer side: parsed files, known links, and what was last published.
+///
+/// Changes are applied incrementally: a file event re-resolves that one tap, a link event
+/// the taps named after the link or using it as INDEV; the new snapshot is the previous
+/// table with those entries replaced (a shallow copy of the map, entries shared by `Arc`).
 pub struct Registry {
     datapath: PathBuf,
     files: BTreeMap<String, Arc<Binding>>,
+    /// INDEV name -> taps whose binding names it (a link event re-resolves these).
+    indev_users: HashMap<String, BTreeSet<String>>,
     links: Links,
-    published: BTreeMap<String, Arc<Entry>>,
+    published: HashMap<String, Arc<Entry>>,
     /// Taps already reported inactive, so each is reported once until it changes.
     inactive: BTreeSet<String>,
     shared: SharedSnapshot,
@@ -97,8 +103,9 @@ impl Registry {
         Registry {
             datapath,
             files: BTreeMap::new(),
+            indev_users: HashMap::new(),
             links,
-            published: BTreeMap::new(),
+            published: HashMap::new(),
             inactive: BTreeSet::new(),
             kick: None,
             shared: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
@@ -132,27 +139,24 @@ impl Registry {
         }
         let path = self.datapath.join(name);
         self.inactive.remove(name);
-        match read_binding(&path, name) {
-            Ok(binding) => {
-                self.files.insert(name.to_owned(), Arc::new(binding));
-            }
-            Err(LoadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
-                // Gone again before we read it: the DELETE/MOVED_FROM event follows.
-                self.files.remove(name);
-            }
+        let binding = match read_binding(&path, name) {
+            Ok(binding) => Some(Arc::new(binding)),
+            // Gone again before we read it: the DELETE/MOVED_FROM event follows.
+            Err(LoadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
                 log::warn!("binding refused file={} {e}", path.display());
-                self.files.remove(name);
+                None
             }
-        }
-        self.publish();
+        };
+        self.set_file(name, binding);
+        self.publish([name.to_owned()]);
     }
 
     /// Forgets a binding whose file was deleted or renamed away.
     pub fn file_removed(&mut self, name: &str) {
-        if self.files.remove(name).is_some() {
+        if self.set_file(name, None) {
             log::info!("binding removed tap={name}");
-            self.publish();
+            self.publish([name.to_owned()]);
         }
     }
 
@@ -173,70 +177,144 @@ impl Registry {
                 Err(e) => log::warn!("binding refused file={} {e}", path.display()),
             }
         }
-        for gone in self.files.keys().filter(|k| !seen.contains_key(*k)) {
-            log::info!("binding removed tap={gone}");
+        let gone: Vec<String> = self
+            .files
+            .keys()
+            .filter(|k| !seen.contains_key(*k))
+            .cloned()
+            .collect();
+        for tap in &gone {
+            log::info!("binding removed tap={tap}");
+            self.set_file(tap, None);
         }
-        self.files = seen;
-        self.publish();
+        let all: Vec<String> = seen.keys().cloned().chain(gone).collect();
+        for (tap, b) in seen {
+            self.set_file(&tap, Some(b));
+        }
+        self.publish(all);
         Ok(())
     }
 
     /// Forgets every binding (the state directory is gone).
     pub fn clear(&mut self) {
-        for tap in self.files.keys() {
+        let all: Vec<String> = self.files.keys().cloned().collect();
+        for tap in &all {
             log::info!("binding removed tap={tap}");
+            self.set_file(tap, None);
         }
-        self.files.clear();
-        self.publish();
+        self.publish(all);
     }
 
     /// Applies interface changes from the link monitor.
     pub fn links_changed(&mut self, events: Vec<LinkEvent>) {
-        let mut changed = false;
+        let mut names = BTreeSet::new();
         for e in events {
-            changed |= self.links.apply(e);
+            names.extend(self.links.apply(e));
         }
-        if changed {
-            self.publish();
+        let taps = self.users_of(names);
+        if !taps.is_empty() {
+            self.publish(taps);
         }
     }
 
     /// Replaces the link table after a monitor overflow.
     pub fn links_replaced(&mut self, dump: Vec<LinkEvent>) {
         if self.links.replace(dump) {
-            self.publish();
+            let all: Vec<String> = self.files.keys().cloned().collect();
+            self.publish(all);
         }
     }
 
-    /// Resolves every binding against the links, swaps in the new snapshot, logs the diff.
-    fn publish(&mut self) {
-        let mut next = BTreeMap::new();
-        for (tap, binding) in &self.files {
-            match self.resolve(binding) {
+    /// Sets or removes one tap's binding, keeping the INDEV index; true if one was there.
+    fn set_file(&mut self, tap: &str, binding: Option<Arc<Binding>>) -> bool {
+        let old = match binding {
+            Some(b) => {
+                self.indev_users
+                    .entry(b.indev.clone())
+                    .or_default()
+                    .insert(tap.to_owned());
+                self.files.insert(tap.to_owned(), b)
+            }
+            None => self.files.remove(tap),
+        };
+        if let Some(old) = &old {
+            let still = self.files.get(tap).is_some_and(|b| b.indev == old.indev);
+            if let (false, Some(users)) = (still, self.indev_users.get_mut(&old.indev)) {
+                users.remove(tap);
+                if users.is_empty() {
+                    self.indev_users.remove(&old.indev);
+                }
+            }
+        }
+        old.is_some()
+    }
+
+    /// The taps a change of these interfaces can affect: bindings named after them, and
+    /// bindings using them as INDEV.
+    fn users_of(&self, names: BTreeSet<String>) -> Vec<String> {
+        let mut taps = BTreeSet::new();
+        for name in names {
+            if self.files.contains_key(&name) {
+                taps.insert(name.clone());
+            }
+            if let Some(users) = self.indev_users.get(&name) {
+                taps.extend(users.iter().cloned());
+            }
+        }
+        taps.into_iter().collect()
+    }
+
+    /// Re-resolves `taps`, swaps in the snapshot with their entries replaced, logs each
+    /// change once.
+    fn publish(&mut self, taps: impl IntoIterator<Item = String>) {
+        let mut table = self.shared.load().by_ifindex.clone();
+        for tap in taps {
+            let new = self
+                .files
+                .get(&tap)
+                .and_then(|b| self.resolve(b))
+                .map(Arc::new);
+            let old = self.published.get(&tap).cloned();
+            if let Some(old) = &old {
+                if table.get(&old.ifindex).is_some_and(|e| Arc::ptr_eq(e, old)) {
+                    table.remove(&old.ifindex);
+                }
+            }
+            self.note_change(&tap, old.as_deref(), new.as_deref());
+            match new {
                 Some(entry) => {
-                    next.insert(tap.clone(), Arc::new(entry));
+                    table.insert(entry.ifindex, Arc::clone(&entry));
+                    self.published.insert(tap, entry);
                 }
                 None => {
-                    if self.inactive.insert(tap.clone()) {
-                        log::info!("binding inactive tap={tap} reason=\"no such interface\"");
+                    self.published.remove(&tap);
+                }
+            }
+        }
+        self.shared.store(Arc::new(Snapshot { by_ifindex: table }));
+    }
+
+    /// Logs a tap's transition (active, changed, inactive) and kicks the RA timer.
+    fn note_change(&mut self, tap: &str, old: Option<&Entry>, new: Option<&Entry>) {
+        match new {
+            Some(entry) => {
+                self.inactive.remove(tap);
+                if old != Some(entry) {
+                    log_active(entry);
+                    if let Some(kick) = &self.kick {
+                        let _ = kick.try_send(entry.ifindex);
                     }
                 }
             }
-        }
-        let files = &self.files;
-        self.inactive
-            .retain(|tap| files.contains_key(tap) && !next.contains_key(tap));
-        for (tap, entry) in &next {
-            if self.published.get(tap) != Some(entry) {
-                log_active(entry);
-                if let Some(kick) = &self.kick {
-                    let _ = kick.try_send(entry.ifindex);
+            None if self.files.contains_key(tap) => {
+                if self.inactive.insert(tap.to_owned()) {
+                    log::info!("binding inactive tap={tap} reason=\"no such interface\"");
                 }
             }
+            None => {
+                self.inactive.remove(tap);
+            }
         }
-        let table = next.values().map(|e| (e.ifindex, Arc::clone(e))).collect();
-        self.shared.store(Arc::new(Snapshot { by_ifindex: table }));
-        self.published = next;
     }
 
     fn resolve(&self, binding: &Arc<Binding>) -> Option<Entry> {
@@ -303,4 +381,114 @@ pub fn read_binding(path: &Path, name: &str) -> Result<Binding, LoadError> {
         .read_to_string(&mut text)
         .map_err(LoadError::Io)?;
     Ok(file::parse(name, &text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::links::Link;
+
+    struct Dir(PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("nfdhcpd-table-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+
+    fn write(d: &Dir, tap: &str, indev: &str, ip: &str) {
+        let text = format!("INDEV={indev}\nMAC=aa:6b:39:22:33:44\nIP={ip}\n");
+        std::fs::write(d.0.join(tap), text).unwrap();
+    }
+
+    fn up(ifindex: u32, name: &str, mac_last: u8) -> LinkEvent {
+        LinkEvent::Up(Link {
+            ifindex,
+            name: name.into(),
+            mac: Some(MacAddr([2, 0, 0, 0, 0, mac_last])),
+            running: true,
+        })
+    }
+
+    fn ip_at(reg: &Registry, ifindex: u32) -> Option<String> {
+        let snap = reg.shared().load_full();
+        snap.get(ifindex)
+            .and_then(|e| e.binding.ip)
+            .map(|i| i.to_string())
+    }
+
+    #[test]
+    fn file_events_update_only_that_tap() {
+        let d = dir("files");
+        let mut reg = Registry::new(d.0.clone(), Links::default());
+        reg.links_changed(vec![up(5, "tap0", 5), up(6, "tap1", 6)]);
+        write(&d, "tap0", "tap0", "192.0.2.10");
+        write(&d, "tap1", "tap1", "192.0.2.11");
+        reg.rescan().unwrap();
+        let before = reg.shared().load_full();
+        write(&d, "tap0", "tap0", "192.0.2.20");
+        reg.file_changed("tap0");
+        assert_eq!(ip_at(&reg, 5).as_deref(), Some("192.0.2.20"));
+        // The untouched entry is shared, not rebuilt.
+        let after = reg.shared().load_full();
+        assert!(Arc::ptr_eq(before.get(6).unwrap(), after.get(6).unwrap()));
+        reg.file_removed("tap0");
+        assert_eq!(ip_at(&reg, 5), None);
+        assert_eq!(reg.file_count(), 1);
+    }
+
+    #[test]
+    fn tap_appearing_and_recreated() {
+        let d = dir("links");
+        let mut reg = Registry::new(d.0.clone(), Links::default());
+        write(&d, "tap0", "tap0", "192.0.2.10");
+        reg.rescan().unwrap();
+        assert!(reg.shared().load().is_empty(), "no tap yet");
+        reg.links_changed(vec![up(5, "tap0", 5)]);
+        assert_eq!(ip_at(&reg, 5).as_deref(), Some("192.0.2.10"));
+        reg.links_changed(vec![LinkEvent::Gone { ifindex: 5 }, up(9, "tap0", 9)]);
+        assert_eq!(ip_at(&reg, 5), None);
+        assert_eq!(ip_at(&reg, 9).as_deref(), Some("192.0.2.10"));
+        // ifindex 5 reused by another tap without a binding: nothing bound there.
+        reg.links_changed(vec![up(5, "tap7", 7)]);
+        assert_eq!(ip_at(&reg, 5), None);
+    }
+
+    #[test]
+    fn indev_change_reaches_its_users() {
+        let d = dir("indev");
+        let mut reg = Registry::new(d.0.clone(), Links::default());
+        reg.links_changed(vec![up(3, "br0", 3), up(5, "tap0", 5), up(6, "tap1", 6)]);
+        write(&d, "tap0", "br0", "192.0.2.10");
+        write(&d, "tap1", "br0", "192.0.2.11");
+        reg.rescan().unwrap();
+        let mac = |reg: &Registry, i| reg.shared().load().get(i).and_then(|e| e.host_mac);
+        assert_eq!(mac(&reg, 5), Some(MacAddr([2, 0, 0, 0, 0, 3])));
+        reg.links_changed(vec![up(3, "br0", 33)]);
+        assert_eq!(mac(&reg, 5), Some(MacAddr([2, 0, 0, 0, 0, 33])));
+        assert_eq!(mac(&reg, 6), Some(MacAddr([2, 0, 0, 0, 0, 33])));
+        reg.links_changed(vec![LinkEvent::Gone { ifindex: 3 }]);
+        assert_eq!(mac(&reg, 5), None, "bound, but nothing to send from");
+    }
+
+    #[test]
+    fn rescan_removes_vanished_files() {
+        let d = dir("rescan");
+        let mut reg = Registry::new(d.0.clone(), Links::default());
+        reg.links_changed(vec![up(5, "tap0", 5)]);
+        write(&d, "tap0", "tap0", "192.0.2.10");
+        write(&d, ".tap0.tmp", "tap0", "192.0.2.99");
+        reg.rescan().unwrap();
+        assert_eq!(ip_at(&reg, 5).as_deref(), Some("192.0.2.10"));
+        std::fs::remove_file(d.0.join("tap0")).unwrap();
+        reg.rescan().unwrap();
+        assert!(reg.shared().load().is_empty());
+    }
 }
