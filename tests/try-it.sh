@@ -13,9 +13,14 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 die() { echo "try-it: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, iptables); try: sudo $0"
-for t in ip iptables dhclient cargo; do
-    command -v "$t" >/dev/null || die "\`$t\` not found (Debian: iproute2, iptables, isc-dhcp-client; cargo: rustup)"
-done
+command -v cargo >/dev/null || die "\`cargo\` not found (install Rust with rustup)"
+# A fresh Debian machine may lack the network tools: install them.
+if ! command -v ip >/dev/null || ! command -v iptables >/dev/null || ! command -v dhclient >/dev/null; then
+    echo "try-it: installing iproute2, iptables, isc-dhcp-client"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2 iptables isc-dhcp-client >/dev/null ||
+        die "apt-get could not install iproute2, iptables, isc-dhcp-client"
+fi
 
 # Names carry our pid: leftovers of an earlier run that died are those of a dead pid.
 PREFIX=nfdtry-
