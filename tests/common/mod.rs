@@ -470,6 +470,13 @@ pub struct Conf {
     pub enable_dhcp: bool,
     /// The `[ipv6]` section; `None` renders `enable_ipv6 = no`.
     pub ipv6: Option<Conf6>,
+    /// `[general] user`: `root` (the daemon keeps every privilege) unless a test asks for
+    /// the privilege drop (`nobody`).
+    pub user: String,
+    /// `[general] pidfile`; `None`: `<dir>/nfdhcpd.pid`.
+    pub pidfile: Option<PathBuf>,
+    /// More `[general]` lines, verbatim (`rate_limit = 0`, ...).
+    pub general_extra: Vec<String>,
 }
 
 /// The `[ipv6]` section: queues 43 and 44 always, 45 when `dhcpv6` (mode slaac+dhcpv6, the
@@ -504,6 +511,9 @@ impl Default for Conf {
             domain: Some(DOMAIN.into()),
             enable_dhcp: true,
             ipv6: None,
+            user: "root".into(),
+            pidfile: None,
+            general_extra: Vec::new(),
         }
     }
 }
@@ -513,10 +523,20 @@ impl Conf {
         let mut s = String::new();
         let d = dir.display();
         let _ = writeln!(s, "[general]");
-        let _ = writeln!(s, "pidfile = {d}/nfdhcpd.pid");
+        match &self.pidfile {
+            Some(p) => {
+                let _ = writeln!(s, "pidfile = {}", p.display());
+            }
+            None => {
+                let _ = writeln!(s, "pidfile = {d}/nfdhcpd.pid");
+            }
+        }
         let _ = writeln!(s, "datapath = {}", state.display());
         let _ = writeln!(s, "logdir = {d}");
-        let _ = writeln!(s, "user = root");
+        let _ = writeln!(s, "user = {}", self.user);
+        for line in &self.general_extra {
+            let _ = writeln!(s, "{line}");
+        }
         let _ = writeln!(s, "[dhcp]");
         if !self.enable_dhcp {
             let _ = writeln!(s, "enable_dhcp = no");
@@ -1231,6 +1251,55 @@ impl Sandbox {
         status.expect("daemon status")
     }
 
+    // --- operations: config reloads, signals, daemon mode (tests/e2e_ops.rs) ---
+
+    /// The config file [`Sandbox::start_daemon`] and [`Sandbox::write_config`] write.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("nfdhcpd.conf")
+    }
+
+    /// Writes `conf`, rendered for this sandbox, to [`Sandbox::config_path`] (e.g. before a
+    /// SIGHUP, or for a daemon started otherwise); returns that path.
+    pub fn write_config(&self, conf: &Conf) -> PathBuf {
+        let path = self.config_path();
+        fs::write(&path, conf.render(&self.dir, &self.state_dir))
+            .unwrap_or_else(|e| self.fail(&format!("write {path:?}: {e}")));
+        path
+    }
+
+    /// The pid of the daemon [`Sandbox::start_daemon`] started (`ip netns exec` execs it, so
+    /// it is the pid we spawned).
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("daemon not started").pid()
+    }
+
+    /// Sends `sig` (`HUP`, `USR1`, `TERM`, ...) to that daemon, by the pid we spawned it with.
+    pub fn signal_daemon(&mut self, sig: &str) {
+        self.daemon
+            .as_mut()
+            .expect("daemon not started")
+            .signal(sig);
+    }
+
+    /// Waits up to `timeout` for that daemon to exit; its status (its whole log collected
+    /// then), or `None` while it still runs.
+    pub fn wait_daemon_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let d = self.daemon.as_mut().expect("daemon not started");
+        let status = d.wait_exit(timeout)?;
+        d.join_readers();
+        Some(status)
+    }
+
+    /// `nfdhcpd ARGS` in the host namespace, not started: for daemon mode (no `-f`), whose
+    /// processes the test runs and ends itself.
+    pub fn nfdhcpd_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args(["netns", "exec", &self.host, env!("CARGO_BIN_EXE_nfdhcpd")]);
+        cmd.args(args);
+        cmd.env("RUST_BACKTRACE", "1");
+        cmd
+    }
+
     // --- dnsmasq, a DHCP server peer for unbound taps ---
 
     /// Starts dnsmasq in the host namespace, serving only `iface` (which must have an IPv4
@@ -1564,6 +1633,153 @@ impl Drop for Sandbox {
         }
         if let Err(e) = fs::remove_dir_all(&self.dir) {
             eprintln!("warning: teardown: rm -r {}: {e}", self.dir.display());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile VMs and faults (tests/e2e_hostile.rs, tests/e2e_faults.rs).
+
+/// The VMs' packet tool: raw frames on `eth0`, the valid ones built with scapy, the hostile
+/// ones byte by byte (see its doc string). Its summary is one `DONE key=value ...` line.
+pub const VMPKT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/vmpkt.py");
+/// Debian's python3, which has python3-scapy (not whatever `python3` is first in PATH).
+pub const PYTHON3: &str = "/usr/bin/python3";
+
+/// [`prerequisites`] plus scapy for [`PYTHON3`] (Debian package python3-scapy).
+pub fn prerequisites_scapy(test: &str) -> bool {
+    if !prerequisites(test, &[]) {
+        return false;
+    }
+    let ok = Command::new(PYTHON3)
+        .args(["-c", "import scapy.layers.dhcp6"])
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return true;
+    }
+    let why = format!("{PYTHON3} cannot import scapy (Debian package python3-scapy)");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: prerequisite missing (fatal under CI=true): {why}");
+    }
+    eprintln!("SKIPPED (not passed) {test}: {why}");
+    false
+}
+
+/// The `key=value` words of a `DONE ...` line of the packet tool.
+pub fn parse_done(line: &str) -> BTreeMap<String, String> {
+    line.split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A number from [`parse_done`]'s map; 0 when absent.
+pub fn done_u64(done: &BTreeMap<String, String>, key: &str) -> u64 {
+    done.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// `after - before` for every counter (the daemon's counters only grow).
+pub fn counter_delta(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v.saturating_sub(before.get(k).copied().unwrap_or(0))))
+        .collect()
+}
+
+/// A whole line as the daemon logs in the foreground: `LEVEL message`.
+pub fn is_daemon_log_line(line: &str) -> bool {
+    ["ERROR ", "WARN ", "INFO ", "DEBUG ", "TRACE "]
+        .iter()
+        .any(|l| line.starts_with(l))
+}
+
+impl Sandbox {
+    /// [`Sandbox::add_vm`] for a VM whose kernel sends no IPv6 packet of its own (no Router
+    /// Solicitation, no DAD probe), so the packets that reach the queues are exactly the
+    /// ones a test sends.
+    pub fn add_quiet_vm(&mut self, tap: &str) -> Vm {
+        let vm = self.add_vm_unlinked(tap);
+        for (key, value) in [
+            ("router_solicitations", "0"),
+            ("dad_transmits", "0"),
+            ("accept_dad", "0"),
+        ] {
+            let set = format!("echo {value} > /proc/sys/net/ipv6/conf/default/{key}");
+            run_args(&["ip", "netns", "exec", &vm.netns, "sh", "-c", &set])
+                .unwrap_or_else(|e| self.fail(&e));
+        }
+        self.link(&vm);
+        vm
+    }
+
+    /// Starts the packet tool in the VM's namespace with `args` (after `--mac <the VM's>`);
+    /// it is ended in `Drop` if still running. Returns its output.
+    pub fn spawn_vmpkt(&mut self, vm: &Vm, args: &[&str]) -> Arc<LogBuf> {
+        let mut all = vec![PYTHON3, VMPKT, "--mac", vm.mac.as_str()];
+        all.extend_from_slice(args);
+        let ns = vm.netns.clone();
+        self.spawn_in(&ns, "vmpkt", &all)
+    }
+
+    /// Waits for the packet tool's `DONE` line; its values.
+    pub fn wait_vmpkt(&self, out: &LogBuf, timeout: Duration) -> BTreeMap<String, String> {
+        match out.wait_for(0, |l| l.starts_with("[stdout] DONE"), timeout) {
+            Some(i) => parse_done(&out.lines()[i]),
+            None => self.fail(&format!(
+                "the packet tool printed no DONE within {timeout:?}:\n{}",
+                out.text()
+            )),
+        }
+    }
+
+    /// Runs the packet tool to its end (see [`Sandbox::spawn_vmpkt`]).
+    pub fn run_vmpkt(
+        &mut self,
+        vm: &Vm,
+        args: &[&str],
+        timeout: Duration,
+    ) -> BTreeMap<String, String> {
+        let out = self.spawn_vmpkt(vm, args);
+        self.wait_vmpkt(&out, timeout)
+    }
+
+    /// Packets the NFQUEUE rules of the host namespace (iptables and ip6tables, mangle
+    /// PREROUTING) handed to each queue so far, summed per queue number.
+    pub fn nfqueue_rule_counts(&self) -> BTreeMap<u16, u64> {
+        let mut counts = BTreeMap::new();
+        for cmd in ["iptables", "ip6tables"] {
+            let out = self.host_must(&format!("{cmd} -w -t mangle -L PREROUTING -v -n -x"));
+            for line in out.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                let queue = w
+                    .windows(2)
+                    .find(|p| p[0] == "num")
+                    .and_then(|p| p[1].parse::<u16>().ok());
+                if let (Some(q), Some(Ok(pkts)), true) =
+                    (queue, w.first().map(|p| p.parse::<u64>()), w.contains(&"NFQUEUE"))
+                {
+                    *counts.entry(q).or_insert(0) += pkts;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Asserts that the daemon's log holds only whole `LEVEL message` lines without control
+    /// characters: a raw newline from a file or a packet would start a line without a level,
+    /// an ESC could rewrite an operator's terminal.
+    pub fn assert_log_clean(&self) {
+        for line in self.daemon_log().lines() {
+            if !is_daemon_log_line(line) || line.chars().any(|c| c.is_control()) {
+                self.fail(&format!(
+                    "the daemon's log holds a raw control character or a broken line: {line:?}"
+                ));
+            }
         }
     }
 }
