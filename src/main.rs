@@ -425,4 +425,15 @@ fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
         );
     }
     log::info!("counters {}", stats.summary());
+    // Drops the kernel counts for us: queue full, or our socket buffer full.
+    let table = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue").unwrap_or_default();
+    for q in nfdhcpd::stats::kernel_queues(&table) {
+        log::info!(
+            "kernel queue={} waiting={} queue_dropped={} user_dropped={}",
+            q.queue,
+            q.waiting,
+            q.queue_dropped,
+            q.user_dropped
+        );
+    }
 }

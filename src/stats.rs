@@ -85,3 +85,55 @@ impl Stats {
         out
     }
 }
+
+/// The kernel's own counters for one NFQUEUE (`/proc/net/netfilter/nfnetlink_queue`):
+/// packets dropped because the queue was full, and because our socket buffer was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelQueue {
+    pub queue: u16,
+    pub waiting: u64,
+    pub queue_dropped: u64,
+    pub user_dropped: u64,
+}
+
+/// Parses the kernel's queue table (one line per bound queue: number, portid, waiting,
+/// copy mode, copy range, queue_dropped, user_dropped, id sequence, 1).
+pub fn kernel_queues(text: &str) -> Vec<KernelQueue> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .map(|w| w.parse().ok())
+                .collect::<Option<_>>()?;
+            Some(KernelQueue {
+                queue: u16::try_from(*f.first()?).ok()?,
+                waiting: *f.get(2)?,
+                queue_dropped: *f.get(5)?,
+                user_dropped: *f.get(6)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_queue_table() {
+        let text = "   42  27160     0 2  4096     3     7        9  1\n   43  27160     2 2  4096     0     0        0  1\n";
+        let q = kernel_queues(text);
+        assert_eq!(q.len(), 2);
+        assert_eq!(
+            q[0],
+            KernelQueue {
+                queue: 42,
+                waiting: 0,
+                queue_dropped: 3,
+                user_dropped: 7
+            }
+        );
+        assert_eq!(q[1].waiting, 2);
+        assert!(kernel_queues("garbage\n").is_empty());
+    }
+}
