@@ -132,6 +132,9 @@ fn main() -> ExitCode {
     if let Some(note) = logging::init(target, args.debug) {
         log::warn!("{note}");
     }
+    // A bug must reach the log, not a detached daemon's /dev/null. Workers catch panics
+    // per packet and go on; any other thread's panic is logged the same way.
+    std::panic::set_hook(Box::new(|info| log::error!("internal error: {info}")));
     for w in &loaded.warnings {
         log::warn!("config {w}");
     }
