@@ -398,10 +398,18 @@ fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, nfq::Queue)>, Sta
     Ok(out)
 }
 
+/// Starts a named thread. Should one die of a bug, the daemon exits non-zero (so the
+/// service manager restarts it) rather than run on without, say, its sender.
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StartError> {
+    let thread_name = name.to_owned();
     thread::Builder::new()
         .name(name.to_owned())
-        .spawn(f)
+        .spawn(move || {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+                log::error!("thread {thread_name} died; exiting");
+                std::process::exit(70);
+            }
+        })
         .map(drop)
         .map_err(|source| StartError::Spawn {
             name: name.to_owned(),
