@@ -51,6 +51,8 @@ counters! {
     drop_no_host_mac,
     drop_other_server,
     drop_unexpected_type,
+    // Genuine RELEASE and DECLINE: noted, nothing to answer.
+    drop_informational,
     drop_no_ipv6,
     drop_dad_probe,
     drop_own_address,

@@ -282,16 +282,13 @@ impl Worker {
             NoReply::NoHostMac => &s.drop_no_host_mac,
             NoReply::OtherServer => &s.drop_other_server,
             NoReply::UnexpectedType => &s.drop_unexpected_type,
+            NoReply::Informational => &s.drop_informational,
             NoReply::NoIpv6 => &s.drop_no_ipv6,
             NoReply::Dad => &s.drop_dad_probe,
             NoReply::OwnAddress => &s.drop_own_address,
             NoReply::NotOurTarget => &s.drop_not_our_target,
-            // RELEASE and DECLINE: already counted by message type.
-            NoReply::Informational => &s.dropped_bound,
         };
-        if why != NoReply::Informational {
-            Stats::bump(counter);
-        }
+        Stats::bump(counter);
         log::debug!(
             "no reply queue={} tap={} reason={}",
             self.num,

@@ -19,6 +19,10 @@ TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump)
 # cargo-deb with cargo, when they are missing).
 PACKAGES+=(lintian systemd)
 TOOLS+=(lintian systemd-analyze)
+# tests/e2e_hostile.rs and tests/e2e_faults.rs build their VMs' packets with scapy
+# (tests/tools/vmpkt.py, run by /usr/bin/python3).
+PACKAGES+=(python3-scapy)
+TOOLS+=(scapy)
 
 missing=()
 for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done

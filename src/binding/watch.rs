@@ -6,7 +6,7 @@
 
 use super::links::{Batch, LinkMonitor};
 use super::table::Registry;
-use inotify::{EventMask, Inotify, WatchMask};
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use parking_lot::Mutex;
 use std::io;
 use std::path::Path;
@@ -28,14 +28,17 @@ fn file_mask() -> WatchMask {
 /// An inotify instance watching the state directory.
 pub struct DirWatch {
     inotify: Inotify,
+    /// The watch on the current state directory; events of any other (a directory moved
+    /// away, still watched until we remove it) are ignored.
+    wd: WatchDescriptor,
 }
 
 impl DirWatch {
     /// Starts watching; call before the initial scan so no change falls between the two.
     pub fn open(datapath: &Path) -> io::Result<DirWatch> {
         let inotify = Inotify::init()?;
-        inotify.watches().add(datapath, file_mask())?;
-        Ok(DirWatch { inotify })
+        let wd = inotify.watches().add(datapath, file_mask())?;
+        Ok(DirWatch { inotify, wd })
     }
 
     /// Applies events to the registry forever.
@@ -57,6 +60,9 @@ impl DirWatch {
                 if ev.mask.contains(EventMask::Q_OVERFLOW) {
                     log::warn!("inotify queue overflowed; rescanning the state directory");
                     rescan(&mut reg);
+                } else if ev.wd != self.wd {
+                    // The old directory after a move: its files are no bindings any more.
+                    continue;
                 } else if ev
                     .mask
                     .intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF)
@@ -92,10 +98,14 @@ impl DirWatch {
             datapath.display()
         );
         registry.lock().clear();
+        // A moved directory is still watched under its new name: stop that (after a delete
+        // the kernel already dropped the watch, and this fails harmlessly).
+        let _ = self.inotify.watches().remove(self.wd.clone());
         // Polling only in this broken state: inotify cannot watch a path that does not exist.
         loop {
             std::thread::sleep(Duration::from_secs(1));
-            if self.inotify.watches().add(&datapath, file_mask()).is_ok() {
+            if let Ok(wd) = self.inotify.watches().add(&datapath, file_mask()) {
+                self.wd = wd;
                 break;
             }
         }

@@ -28,6 +28,10 @@ pub fn handle(
     let parsed = frame::parse_ipv6_udp(ip_packet)
         .and_then(|udp| Request::parse(udp.payload).map(|req| (udp, req)));
     let (udp, req) = match parsed {
+        // RFC 8415 §13.1: clients send from a link-local address; `::` cannot be answered.
+        Ok((udp, _)) if udp.src.is_unspecified() => {
+            return Outcome::NoReply(NoReply::Malformed(WireError::BadAddress))
+        }
         Ok(x) => x,
         Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
     };

@@ -1687,7 +1687,12 @@ pub fn counter_delta(
 ) -> BTreeMap<String, u64> {
     after
         .iter()
-        .map(|(k, v)| (k.clone(), v.saturating_sub(before.get(k).copied().unwrap_or(0))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.saturating_sub(before.get(k).copied().unwrap_or(0)),
+            )
+        })
         .collect()
 }
 
@@ -1700,14 +1705,16 @@ pub fn is_daemon_log_line(line: &str) -> bool {
 
 impl Sandbox {
     /// [`Sandbox::add_vm`] for a VM whose kernel sends no IPv6 packet of its own (no Router
-    /// Solicitation, no DAD probe), so the packets that reach the queues are exactly the
-    /// ones a test sends.
+    /// Solicitation, no DAD probe, and no router probe: it ignores RAs, which raw-socket
+    /// clients such as rdisc6 still see), so the packets that reach the queues are exactly
+    /// the ones a test sends.
     pub fn add_quiet_vm(&mut self, tap: &str) -> Vm {
         let vm = self.add_vm_unlinked(tap);
         for (key, value) in [
             ("router_solicitations", "0"),
             ("dad_transmits", "0"),
             ("accept_dad", "0"),
+            ("accept_ra", "0"),
         ] {
             let set = format!("echo {value} > /proc/sys/net/ipv6/conf/default/{key}");
             run_args(&["ip", "netns", "exec", &vm.netns, "sh", "-c", &set])
@@ -1760,9 +1767,11 @@ impl Sandbox {
                     .windows(2)
                     .find(|p| p[0] == "num")
                     .and_then(|p| p[1].parse::<u16>().ok());
-                if let (Some(q), Some(Ok(pkts)), true) =
-                    (queue, w.first().map(|p| p.parse::<u64>()), w.contains(&"NFQUEUE"))
-                {
+                if let (Some(q), Some(Ok(pkts)), true) = (
+                    queue,
+                    w.first().map(|p| p.parse::<u64>()),
+                    w.contains(&"NFQUEUE"),
+                ) {
                     *counts.entry(q).or_insert(0) += pkts;
                 }
             }
@@ -1780,6 +1789,123 @@ impl Sandbox {
                     "the daemon's log holds a raw control character or a broken line: {line:?}"
                 ));
             }
+        }
+    }
+}
+
+/// The four queues: number, the counter of packets the daemon read from it, the per-tap
+/// counting rule's tool and match (the same match as the NFQUEUE rule of DESIGN §1).
+pub const QUEUE_KINDS: [(u16, &str, &str, &str); 4] = [
+    (DHCP_QUEUE, "dhcp4", "iptables", "-p udp --dport 67"),
+    (
+        RS_QUEUE,
+        "rs",
+        "ip6tables",
+        "-p icmpv6 --icmpv6-type router-solicitation",
+    ),
+    (
+        NS_QUEUE,
+        "ns",
+        "ip6tables",
+        "-p icmpv6 --icmpv6-type neighbour-solicitation",
+    ),
+    (DHCP6_QUEUE, "dhcp6", "ip6tables", "-p udp --dport 547"),
+];
+
+/// The reply counters (one per reply a worker built).
+pub const REPLY_COUNTERS: [&str; 6] = [
+    "dhcp4_offer",
+    "dhcp4_ack",
+    "dhcp4_nak",
+    "ra_solicited",
+    "na_sent",
+    "dhcp6_reply",
+];
+
+/// A counter of the map, 0 when the daemon has no such counter.
+pub fn ctr(c: &BTreeMap<String, u64>, name: &str) -> u64 {
+    c.get(name).copied().unwrap_or(0)
+}
+
+/// Every outcome counter of a packet from a bound interface: the replies and every `drop_*`
+/// counter (rate limited, malformed, spoofed, ...).
+pub fn outcome_sum(c: &BTreeMap<String, u64>) -> u64 {
+    let replies: u64 = REPLY_COUNTERS.iter().map(|k| ctr(c, k)).sum();
+    let drops: u64 = c
+        .iter()
+        .filter(|(k, _)| k.starts_with("drop_"))
+        .map(|(_, v)| *v)
+        .sum();
+    replies + drops
+}
+
+impl Sandbox {
+    /// Counting rules (no target) at the top of mangle PREROUTING for `tap`, one per queue
+    /// kind, with the NFQUEUE rules' matches: [`Sandbox::tap_counts`] reads them.
+    pub fn add_tap_count_rules(&self, tap: &str) {
+        for (_, kind, cmd, m) in QUEUE_KINDS {
+            self.host_must(&format!(
+                "{cmd} -w -t mangle -I PREROUTING 1 -i {tap} {m} -m comment --comment cnt:{tap}:{kind}"
+            ));
+        }
+    }
+
+    /// Packets each counting rule of [`Sandbox::add_tap_count_rules`] saw: `tap:kind` ->
+    /// packets.
+    pub fn tap_counts(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for cmd in ["iptables", "ip6tables"] {
+            let out = self.host_must(&format!("{cmd} -w -t mangle -S PREROUTING -v"));
+            for line in out.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                let key = w
+                    .windows(2)
+                    .find(|p| p[0] == "--comment")
+                    .and_then(|p| p[1].trim_matches('"').strip_prefix("cnt:"));
+                let pkts = w
+                    .windows(2)
+                    .find(|p| p[0] == "-c")
+                    .and_then(|p| p[1].parse::<u64>().ok());
+                if let (Some(k), Some(n)) = (key, pkts) {
+                    counts.insert(k.to_string(), n);
+                }
+            }
+        }
+        counts
+    }
+
+    /// Waits until the daemon has read every packet the NFQUEUE rules queued (per queue, its
+    /// `*_packets` counter equals the rules' count, and the rules stopped counting) and its
+    /// sender has handled every reply built (`sent + send_errors + reply_queue_full` equals
+    /// the replies plus periodic RAs). Returns the counters and the rules' counts then. A
+    /// daemon that lost packets (the kernel failed open past it) never settles: the test
+    /// fails with both sides.
+    pub fn settle_counters(
+        &mut self,
+        timeout: Duration,
+    ) -> (BTreeMap<String, u64>, BTreeMap<u16, u64>) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let rules = self.nfqueue_rule_counts();
+            let c = self.counters();
+            let again = self.nfqueue_rule_counts();
+            let read_all = QUEUE_KINDS.iter().all(|(q, kind, _, _)| {
+                ctr(&c, &format!("{kind}_packets")) == rules.get(q).copied().unwrap_or(0)
+            });
+            let built: u64 =
+                REPLY_COUNTERS.iter().map(|k| ctr(&c, k)).sum::<u64>() + ctr(&c, "ra_periodic");
+            let handled = ctr(&c, "sent") + ctr(&c, "send_errors") + ctr(&c, "reply_queue_full");
+            if rules == again && read_all && built == handled {
+                return (c, rules);
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!(
+                    "the daemon's counters never matched the kernel's within {timeout:?}: \
+                     NFQUEUE rules queued {rules:?}; replies built {built} (incl. periodic RAs) \
+                     but sent+send_errors+reply_queue_full = {handled}; counters {c:?}"
+                ));
+            }
+            thread::sleep(Duration::from_millis(100));
         }
     }
 }

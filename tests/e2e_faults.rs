@@ -1,0 +1,922 @@
+//! Faults around the daemon, end to end: a tap deleted under a live binding, the state
+//! directory deleted (or moved away) and re-created, inotify's queue overflowing, a binding
+//! file replaced 1000 times a second while requests flow, no syslog socket, a second daemon
+//! on the same queues; and, at unit level, a full channel to the sender. After each, the
+//! daemon is still running, its counters account for what happened, and it serves leases.
+//!
+//! One test lowers the global sysctl fs.inotify.max_queued_events for a moment (the limit
+//! applies to inotify instances created meanwhile): the value is restored by a guard, also
+//! when the test fails, and the other tests of this file do not start a daemon meanwhile.
+//!
+//! Needs root, iproute2, iptables, isc-dhcp-client and python3-scapy (tests/run-all.sh
+//! installs them); without them a test says why and returns, except under CI=true where
+//! that is a failure. The channel test needs nothing.
+
+mod common;
+
+use common::*;
+use nfdhcpd::sender::{self, Frame, CHANNEL_DEPTH};
+use nfdhcpd::stats::Stats;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Held for writing while fs.inotify.max_queued_events is lowered; every daemon start of
+/// this file holds it for reading, so no other daemon gets the small queue.
+static INOTIFY_LIMIT: RwLock<()> = RwLock::new(());
+
+/// How long the daemon may take to catch up with its counters once the senders stopped.
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// [`Sandbox::start_daemon`], never while the inotify limit is lowered.
+fn start(sb: &mut Sandbox, conf: &Conf) {
+    let _guard = INOTIFY_LIMIT.read().unwrap_or_else(|e| e.into_inner());
+    sb.start_daemon(conf);
+}
+
+/// A sandbox with quiet VMs `tap0..tapN`, a binding for each (tapK gets 192.0.2.(100+K)),
+/// the daemon started with `conf` and every binding active.
+fn setup(test: &str, vms: usize, conf: &Conf) -> (Sandbox, Vec<Vm>) {
+    let mut sb = Sandbox::new(test);
+    let vms: Vec<Vm> = (0..vms)
+        .map(|k| sb.add_quiet_vm(&format!("tap{k}")))
+        .collect();
+    for (k, vm) in vms.iter().enumerate() {
+        sb.write_binding(&vm.tap, &binding(vm, k));
+    }
+    start(&mut sb, conf);
+    for vm in &vms {
+        sb.wait_log(
+            0,
+            &format!("binding active tap={}", vm.tap),
+            BINDING_TIMEOUT,
+        );
+    }
+    (sb, vms)
+}
+
+fn binding(vm: &Vm, k: usize) -> Binding {
+    Binding {
+        ip: format!("192.0.2.{}", 100 + k),
+        ..Binding::for_vm(vm)
+    }
+}
+
+/// A dhclient lease for `ip`, within the usual time.
+fn expect_lease(sb: &mut Sandbox, vm: &Vm, ip: &str) -> ScriptCall {
+    let run = sb.dhclient(vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(run);
+    sb.stop_dhclient(run);
+    if lease.get("new_ip_address") != Some(ip) {
+        sb.fail(&format!("the lease is not for {ip}:\n{}", lease.dump()));
+    }
+    lease
+}
+
+fn expect_eq(sb: &Sandbox, what: &str, got: u64, want: u64, context: &str) {
+    if got != want {
+        sb.fail(&format!("{what}: {got}, expected {want}\n{context}"));
+    }
+}
+
+/// Sends `n` DISCOVERs from the VM and waits until all went past the daemon (filter/INPUT
+/// counts them): the tap is treated as unbound.
+fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
+    let before = sb.input_count(&vm.tap);
+    let count = n.to_string();
+    sb.run_vmpkt(
+        vm,
+        &["dhcp4", "--type", "discover", "--count", &count],
+        Duration::from_secs(30),
+    );
+    let tap = vm.tap.clone();
+    sb.wait_until(
+        &format!("{n} DHCP packets of {tap} past the daemon (ACCEPT: unbound)"),
+        Duration::from_secs(10),
+        || (sb.input_count(&tap) >= before + n).then_some(()),
+    );
+}
+
+fn log_lines(sb: &Sandbox, from: usize, needle: &str) -> Vec<String> {
+    sb.daemon_log()
+        .lines()
+        .skip(from)
+        .filter(|l| log_has(l, needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes a binding for `tap9` (no such interface) and waits for the daemon to report it
+/// inactive: every file event before it has been handled.
+fn barrier(sb: &mut Sandbox, from: usize) -> usize {
+    let p = sb.binding_path("tap9");
+    fs::write(&p, "MAC=02:00:5e:10:09:09\nIP=192.0.2.99\n").expect("write tap9");
+    sb.wait_log(from, "binding inactive tap=tap9", BINDING_TIMEOUT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tap deleted while its binding exists.
+
+/// tap0 floods DISCOVERs flat out (no rate limit) so the daemon has a backlog of requests
+/// from it, and the tap is deleted in the middle: replies already built for the vanished
+/// ifindex fail with ENXIO (ENETDOWN while the kernel takes the device down). Each is counted (`send_errors`), logged (rate-limited: one line
+/// per 10 s with the number suppressed), not fatal; every reply built is accounted for
+/// (sent + send_errors); the binding goes inactive and, when the tap is created again (a new
+/// ifindex, the file untouched), active, and the VM gets its lease. tap1 is served meanwhile.
+#[test]
+fn tap_deleted_while_bound_send_errors_counted_and_binding_recovers() {
+    let test = "tap_deleted_while_bound_send_errors_counted_and_binding_recovers";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    let conf = Conf {
+        general_extra: vec!["rate_limit = 0".into()],
+        ..Conf::default()
+    };
+    let (mut sb, vms) = setup(test, 2, &conf);
+    let (vm, other) = (&vms[0], &vms[1]);
+    expect_lease(&mut sb, vm, "192.0.2.100");
+    let mut attempts = Vec::new();
+    for attempt in 1..=5 {
+        let mark = sb.log_mark();
+        let out = sb.spawn_vmpkt(
+            vm,
+            &[
+                "flood",
+                "--kind",
+                "dhcp4",
+                "--seconds",
+                "10",
+                "--max-count",
+                "100000",
+            ],
+        );
+        if out
+            .wait_for(0, |l| l == "[stdout] STARTED", Duration::from_secs(30))
+            .is_none()
+        {
+            sb.fail(&format!("the flooder did not start:\n{}", out.text()));
+        }
+        // Replies are flowing: delete the tap (and the VM's eth0 with it) under them.
+        sb.wait_log(mark, "reply tap=tap0", Duration::from_secs(10));
+        sb.unlink(vm);
+        sb.wait_log(mark, "binding inactive tap=tap0", BINDING_TIMEOUT);
+        let done = sb.wait_vmpkt(&out, Duration::from_secs(30));
+        let (k, _) = sb.settle_counters(SETTLE);
+        let errors = ctr(&k, "send_errors");
+        attempts.push(format!(
+            "attempt {attempt}: flooder {done:?}; send_errors={errors} sent={} queue_recv_errors={} verdict_errors={}",
+            ctr(&k, "sent"),
+            ctr(&k, "queue_recv_errors"),
+            ctr(&k, "verdict_errors"),
+        ));
+        // Back: same name, same MAC, a new ifindex; the file was not touched.
+        let mark = sb.log_mark();
+        sb.link(vm);
+        sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+        if errors > 0 {
+            break;
+        }
+    }
+    eprintln!("{}", attempts.join("\n"));
+    let k = sb.counters();
+    let ctx = format!("{}\ncounters: {k:?}", attempts.join("\n"));
+    if ctr(&k, "send_errors") == 0 {
+        sb.fail(&format!(
+            "no send to the deleted tap failed in {} attempts: the race could not be forced\n{ctx}",
+            attempts.len()
+        ));
+    }
+    let failed = log_lines(&sb, 0, "WARN send failed");
+    // ENXIO once the ifindex is gone; ENETDOWN while the kernel is taking it down. The line
+    // is rate-limited: it shows the first error and how many it held back.
+    let gone = |l: &String| {
+        l.contains("No such device or address (os error 6)")
+            || l.contains("Network is down (os error 100)")
+    };
+    if failed.is_empty() || !failed.iter().all(gone) {
+        sb.fail(&format!(
+            "expected `send failed ... No such device or address` (ENXIO) or `Network is \
+             down` lines, got {failed:?}\n{ctx}"
+        ));
+    }
+    eprintln!("send failure lines: {failed:?}");
+    expect_eq(
+        &sb,
+        "dhcp4_packets (one verdict each)",
+        ctr(&k, "accepted_unbound") + ctr(&k, "dropped_bound"),
+        ctr(&k, "dhcp4_packets"),
+        &ctx,
+    );
+    expect_eq(
+        &sb,
+        "replies + drop_* (one outcome per bound packet)",
+        outcome_sum(&k),
+        ctr(&k, "dropped_bound"),
+        &ctx,
+    );
+    expect_eq(
+        &sb,
+        "drop_internal_error",
+        ctr(&k, "drop_internal_error"),
+        0,
+        &ctx,
+    );
+    // Recovered: both VMs are served.
+    expect_lease(&mut sb, vm, "192.0.2.100");
+    expect_lease(&mut sb, other, "192.0.2.101");
+    sb.assert_log_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state directory deleted, moved away, re-created.
+
+/// `rm -r` of the state directory: every binding is removed (the tap's DHCP is ACCEPTed);
+/// the daemon polls once a second for the directory, and when it is back (empty) a binding
+/// written into it works. Deleted again and re-created with the binding already in it: the
+/// rescan picks it up.
+#[test]
+fn state_dir_deleted_and_recreated() {
+    let test = "state_dir_deleted_and_recreated";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    let (mut sb, vms) = setup(test, 1, &Conf::default());
+    let vm = &vms[0];
+    expect_lease(&mut sb, vm, "192.0.2.100");
+    let state = sb.state_dir.clone();
+    let shown = state.display().to_string();
+
+    // Deleted, re-created empty, then the binding written into it (inotify).
+    let mark = sb.log_mark();
+    fs::remove_dir_all(&state).expect("rm -r state");
+    sb.wait_log(mark, "binding removed tap=tap0", BINDING_TIMEOUT);
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} vanished;"),
+        BINDING_TIMEOUT,
+    );
+    expect_accepted(&mut sb, vm, 2);
+    let mark = sb.log_mark();
+    fs::create_dir(&state).expect("mkdir state");
+    let created = Instant::now();
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} is back"),
+        Duration::from_secs(3),
+    );
+    let back = created.elapsed();
+    sb.write_binding("tap0", &binding(vm, 0));
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    expect_lease(&mut sb, vm, "192.0.2.100");
+
+    // Deleted, re-created with the (changed) binding already in it (the rescan).
+    let mark = sb.log_mark();
+    fs::remove_dir_all(&state).expect("rm -r state");
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} vanished;"),
+        BINDING_TIMEOUT,
+    );
+    fs::create_dir(&state).expect("mkdir state");
+    sb.write_binding("tap0", &binding(vm, 1));
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} is back"),
+        Duration::from_secs(3),
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    expect_lease(&mut sb, vm, "192.0.2.101");
+    eprintln!("the re-created state directory was noticed after {back:?}");
+    sb.assert_log_clean();
+}
+
+/// `mv` of the state directory (MOVE_SELF): the bindings go; a new directory created with
+/// the binding in it is picked up. The moved-away directory lives on elsewhere and is none
+/// of the daemon's business: deleting its copy of tap0 must not remove the live tap0
+/// binding, and a file written there must not be read as a binding.
+#[test]
+fn state_dir_moved_away_and_recreated_old_dir_is_ignored() {
+    let test = "state_dir_moved_away_and_recreated_old_dir_is_ignored";
+    if !prerequisites(test, &[]) {
+        return;
+    }
+    let (mut sb, vms) = setup(test, 1, &Conf::default());
+    let vm = &vms[0];
+    let state = sb.state_dir.clone();
+    let shown = state.display().to_string();
+    let old = sb.dir.join("state.old");
+    let mark = sb.log_mark();
+    fs::rename(&state, &old).expect("mv state state.old");
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} vanished;"),
+        BINDING_TIMEOUT,
+    );
+    sb.wait_log(mark, "binding removed tap=tap0", BINDING_TIMEOUT);
+    fs::create_dir(&state).expect("mkdir state");
+    sb.write_binding("tap0", &binding(vm, 1));
+    sb.wait_log(
+        mark,
+        &format!("state directory {shown} is back"),
+        Duration::from_secs(3),
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    expect_lease(&mut sb, vm, "192.0.2.101");
+
+    let mark = sb.log_mark();
+    fs::remove_file(old.join("tap0")).expect("rm state.old/tap0");
+    fs::write(old.join("tap0"), binding(vm, 5).render()).expect("write state.old/tap0");
+    barrier(&mut sb, mark);
+    sb.assert_no_log(mark, "binding removed tap=tap0");
+    sb.assert_no_log(mark, "binding active tap=tap0");
+    expect_lease(&mut sb, vm, "192.0.2.101");
+    sb.assert_log_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// inotify overflow.
+
+/// Sets a sysctl (a /proc/sys path) for the guard's life; the old value comes back in Drop,
+/// also when the test panics.
+struct Sysctl {
+    path: &'static str,
+    old: String,
+}
+
+impl Sysctl {
+    fn set(path: &'static str, value: &str) -> Sysctl {
+        let old = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        fs::write(path, value).unwrap_or_else(|e| panic!("write {path}: {e}"));
+        Sysctl {
+            path,
+            old: old.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Sysctl {
+    fn drop(&mut self) {
+        if let Err(e) = fs::write(self.path, &self.old) {
+            eprintln!(
+                "ERROR: could not restore {} to {}: {e}",
+                self.path, self.old
+            );
+        }
+    }
+}
+
+const MAX_QUEUED_EVENTS: &str = "/proc/sys/fs/inotify/max_queued_events";
+
+/// The daemon's inotify instance gets a queue of 16 events (fs.inotify.max_queued_events is
+/// read when an instance is created: lowered only while the daemon starts, restored at
+/// once). With the daemon stopped (SIGSTOP), a burst of binding changes far over 16 events
+/// (40 files for bridge interfaces written, half of them deleted again, the others and tap0
+/// rewritten with new addresses, tap1's file deleted) overflows it; after SIGCONT the daemon
+/// logs the overflow, rescans, and its table is exactly what the directory holds, the
+/// deletions lost with the overflowed events included. Changes after that are followed as
+/// usual, and both the rewritten and the removed binding behave accordingly on the wire.
+#[test]
+fn inotify_overflow_rescans_to_the_directory_contents() {
+    let test = "inotify_overflow_rescans_to_the_directory_contents";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    let mut sb = Sandbox::new(test);
+    let vm = sb.add_quiet_vm("tap0");
+    let gone = sb.add_quiet_vm("tap1");
+    sb.write_binding("tap0", &binding(&vm, 0));
+    sb.write_binding("tap1", &binding(&gone, 1));
+    const N: usize = 40;
+    for i in 0..N {
+        sb.host_must(&format!("ip link add dum{i} type bridge"));
+    }
+    {
+        let _no_other_starts = INOTIFY_LIMIT.write().unwrap_or_else(|e| e.into_inner());
+        let _limit = Sysctl::set(MAX_QUEUED_EVENTS, "16");
+        sb.start_daemon(&Conf::default());
+    }
+    let now = fs::read_to_string(MAX_QUEUED_EVENTS).unwrap_or_default();
+    eprintln!("{MAX_QUEUED_EVENTS} restored to {}", now.trim());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    sb.wait_log(0, "binding active tap=tap1", BINDING_TIMEOUT);
+
+    let write = |sb: &Sandbox, i: usize, last: u8| {
+        let text = format!("MAC=02:00:5e:20:00:{i:02x}\nIP=192.0.2.{last}\nSUBNET={SUBNET}\n");
+        fs::write(sb.binding_path(&format!("dum{i}")), text).expect("write dum");
+    };
+    let mark = sb.log_mark();
+    sb.signal_daemon("STOP");
+    for i in 0..N {
+        write(&sb, i, 10);
+    }
+    for i in (1..N).step_by(2) {
+        fs::remove_file(sb.binding_path(&format!("dum{i}"))).expect("rm dum");
+    }
+    for i in (0..N).step_by(2) {
+        write(&sb, i, 20);
+    }
+    sb.write_binding("tap0", &binding(&vm, 7));
+    sb.remove_binding("tap1");
+    sb.signal_daemon("CONT");
+    sb.wait_log(mark, "inotify queue overflowed;", BINDING_TIMEOUT);
+    let mut want: BTreeMap<String, String> = (0..N)
+        .step_by(2)
+        .map(|i| (format!("dum{i}"), "192.0.2.20".to_string()))
+        .collect();
+    want.insert("tap0".into(), "192.0.2.107".into());
+    expect_table(&mut sb, &want, "after the overflow");
+
+    // Followed as usual afterwards (no overflow for a few events).
+    let mark = sb.log_mark();
+    write(&sb, 0, 30);
+    fs::remove_file(sb.binding_path("dum2")).expect("rm dum2");
+    barrier(&mut sb, mark);
+    want.insert("dum0".into(), "192.0.2.30".into());
+    want.remove("dum2");
+    expect_table(&mut sb, &want, "after later changes");
+    expect_lease(&mut sb, &vm, "192.0.2.107");
+    expect_accepted(&mut sb, &gone, 2);
+}
+
+/// Waits until the daemon's table (its SIGUSR1 dump: tap -> IP) is `want`.
+fn expect_table(sb: &mut Sandbox, want: &BTreeMap<String, String>, when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = dump_bindings(sb);
+        if &got == want {
+            return;
+        }
+        if Instant::now() >= deadline {
+            sb.fail(&format!(
+                "{when}: the daemon's bindings are\n{got:?}\nbut the directory holds\n{want:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// tap -> IP of every binding in the SIGUSR1 dump.
+fn dump_bindings(sb: &mut Sandbox) -> BTreeMap<String, String> {
+    let mark = sb.log_mark();
+    sb.counters();
+    sb.daemon_log()
+        .lines()
+        .skip(mark)
+        .filter(|l| l.starts_with("INFO binding tap="))
+        .filter_map(|l| {
+            let field = |k: &str| {
+                l.split_whitespace()
+                    .find_map(|w| w.strip_prefix(k))
+                    .map(str::to_string)
+            };
+            Some((field("tap=")?, field("ip=")?))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A binding file replaced 1000 times a second.
+
+/// A writer replaces tap0's binding file 1000 times a second (temp file + rename), between
+/// two complete versions: A (192.0.2.100, alpha) and B (192.0.2.101, beta). Meanwhile the VM
+/// sends 3000 DISCOVERs (no rate limit) and runs dhclient twice. Every DISCOVER is answered
+/// once, and every OFFER and every lease carries one version's (address, host name) pair,
+/// never a mix; both versions are seen.
+#[test]
+fn binding_replaced_1000_times_a_second_every_reply_is_one_version() {
+    let test = "binding_replaced_1000_times_a_second_every_reply_is_one_version";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    let conf = Conf {
+        general_extra: vec!["rate_limit = 0".into()],
+        ..Conf::default()
+    };
+    let mut sb = Sandbox::new(test);
+    let vm = sb.add_quiet_vm("tap0");
+    let version = |ip: &str, host: &str| {
+        Binding {
+            ip: ip.into(),
+            hostname: host.into(),
+            ..Binding::for_vm(&vm)
+        }
+        .render()
+    };
+    let versions = [
+        ("192.0.2.100", "alpha", version("192.0.2.100", "alpha")),
+        ("192.0.2.101", "beta", version("192.0.2.101", "beta")),
+    ];
+    fs::write(sb.binding_path("tap0"), &versions[0].2).expect("write A");
+    start(&mut sb, &conf);
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (stop, writes) = (Arc::clone(&stop), Arc::clone(&writes));
+        let texts = [versions[0].2.clone(), versions[1].2.clone()];
+        let dir = sb.state_dir.clone();
+        std::thread::spawn(move || replace_loop(&dir, &texts, &stop, &writes))
+    };
+    let started = Instant::now();
+    let out = sb.spawn_vmpkt(&vm, &["--pps", "1000", "discover", "--count", "3000"]);
+    let mut leases = Vec::new();
+    for _ in 0..2 {
+        let run = sb.dhclient(&vm, &DhcpOpts::default());
+        let lease = sb.expect_lease(run);
+        sb.stop_dhclient(run);
+        leases.push((
+            lease.get("new_ip_address").unwrap_or("-").to_string(),
+            lease.get("new_host_name").unwrap_or("-").to_string(),
+        ));
+    }
+    let done = sb.wait_vmpkt(&out, Duration::from_secs(60));
+    stop.store(true, Ordering::Relaxed);
+    let (writer_result, elapsed) = (writer.join(), started.elapsed());
+    if let Err(e) = writer_result {
+        std::panic::resume_unwind(e);
+    }
+    let n = writes.load(Ordering::Relaxed);
+    let rate = n as f64 / elapsed.as_secs_f64();
+    let ok = |ip: &str, host: &str| versions.iter().any(|v| v.0 == ip && v.1 == host);
+    let ctx = format!(
+        "{n} replacements in {elapsed:?} ({rate:.0}/s); tool: {done:?}; leases: {leases:?}"
+    );
+    eprintln!("{ctx}");
+    let (sent, offers) = (done_u64(&done, "sent"), done_u64(&done, "offers"));
+    expect_eq(&sb, "DISCOVERs sent", sent, 3000, &ctx);
+    expect_eq(
+        &sb,
+        "OFFERs received (one per DISCOVER)",
+        offers,
+        sent,
+        &ctx,
+    );
+    let mut seen = 0;
+    for (key, count) in done
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("pairs.")?, v)))
+    {
+        let (ip, host) = key.split_once('|').unwrap_or((key, ""));
+        if !ok(ip, host) {
+            sb.fail(&format!(
+                "{count} OFFERs carried ({ip}, {host}): no version has that\n{ctx}"
+            ));
+        }
+        seen += 1;
+    }
+    if seen != 2 {
+        sb.fail(&format!("the OFFERs did not show both versions: {ctx}"));
+    }
+    for (ip, host) in &leases {
+        if !ok(ip, host) {
+            sb.fail(&format!(
+                "a lease carried ({ip}, {host}): no version has that\n{ctx}"
+            ));
+        }
+    }
+    if done.keys().any(|k| k.starts_with("other.")) {
+        sb.fail(&format!("replies other than one OFFER per DISCOVER: {ctx}"));
+    }
+    if rate < 500.0 {
+        sb.fail(&format!(
+            "the writer managed only {rate:.0} replacements a second: {ctx}"
+        ));
+    }
+    let (k, _) = sb.settle_counters(SETTLE);
+    expect_eq(
+        &sb,
+        "replies + drop_*",
+        outcome_sum(&k),
+        ctr(&k, "dropped_bound"),
+        &format!("{k:?}"),
+    );
+    expect_eq(
+        &sb,
+        "drop_internal_error",
+        ctr(&k, "drop_internal_error"),
+        0,
+        &format!("{k:?}"),
+    );
+    sb.assert_no_log(0, "binding refused");
+    sb.assert_no_log(0, "binding removed tap=tap0");
+}
+
+/// Replaces `<dir>/tap0` with the texts in turn (write `.tmp-tap0`, rename), one every
+/// millisecond, until `stop`.
+fn replace_loop(dir: &Path, texts: &[String; 2], stop: &AtomicBool, writes: &AtomicU64) {
+    let tmp = dir.join(".tmp-tap0");
+    let dst = dir.join("tap0");
+    let mut next = Instant::now();
+    let mut i = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        fs::write(&tmp, &texts[i % 2]).expect("write temp");
+        fs::rename(&tmp, &dst).expect("rename");
+        writes.fetch_add(1, Ordering::Relaxed);
+        i += 1;
+        next += Duration::from_millis(1);
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No /dev/log.
+
+/// Kills (SIGTERM, then SIGKILL) a daemon the test started in daemon mode, by the pid its
+/// pid file names, once checked to be an nfdhcpd; in Drop, so also when the test fails.
+struct Detached {
+    pid: Option<u32>,
+}
+
+impl Detached {
+    fn is_ours(pid: u32) -> bool {
+        fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "nfdhcpd")
+    }
+
+    fn gone(pid: u32) -> bool {
+        // Reaped (by init), or a zombie waiting for it.
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z')),
+        }
+    }
+
+    /// SIGTERM; true when it exited within `timeout`.
+    fn stop(&mut self, timeout: Duration) -> bool {
+        let Some(pid) = self.pid.take() else {
+            return true;
+        };
+        if !Self::is_ours(pid) {
+            return true;
+        }
+        let _ = run_args(&["kill", "-TERM", &pid.to_string()]);
+        let deadline = Instant::now() + timeout;
+        while !Self::gone(pid) {
+            if Instant::now() >= deadline {
+                if Self::is_ours(pid) {
+                    let _ = run_args(&["kill", "-KILL", &pid.to_string()]);
+                }
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(5));
+    }
+}
+
+/// Daemon mode (no `-f`) logs to syslog; without /dev/log (as on this machine) it must fall
+/// back to `<logdir>/nfdhcpd.log` (README), say so there, and log everything else there:
+/// start-up, the per-packet detail of `-d`, the SIGTERM.
+#[test]
+fn daemon_mode_without_dev_log_logs_to_logdir() {
+    let test = "daemon_mode_without_dev_log_logs_to_logdir";
+    if !prerequisites(test, &[]) {
+        return;
+    }
+    if Path::new("/dev/log").exists() {
+        eprintln!(
+            "NOTE {test}: /dev/log exists on this machine: the fallback to <logdir>/nfdhcpd.log \
+             cannot be observed without breaking the host's syslog; sub-case skipped"
+        );
+        return;
+    }
+    let mut sb = Sandbox::new(test);
+    let vm = sb.add_quiet_vm("tap0");
+    sb.write_binding("tap0", &Binding::for_vm(&vm));
+    let conf_path = sb.write_config(&Conf::default());
+    let conf_arg = conf_path.display().to_string();
+    let mut parent = {
+        let _g = INOTIFY_LIMIT.read().unwrap_or_else(|e| e.into_inner());
+        let mut p = Proc::spawn(
+            "nfdhcpd (daemon mode)",
+            sb.nfdhcpd_command(&["-d", "-c", &conf_arg]),
+        );
+        let status = p.wait_exit(READY_TIMEOUT);
+        if status.map(|s| s.code()) != Some(Some(0)) {
+            sb.fail(&format!(
+                "daemon mode start: {status:?}, output:\n{}",
+                p.log.text()
+            ));
+        }
+        p
+    };
+    let pidfile = sb.dir.join("nfdhcpd.pid");
+    let pid: u32 = fs::read_to_string(&pidfile)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| sb.fail("no pid in the pid file"));
+    let mut daemon = Detached {
+        pid: Detached::is_ours(pid).then_some(pid),
+    };
+    if daemon.pid.is_none() {
+        sb.fail(&format!("pid {pid} of the pid file is not an nfdhcpd"));
+    }
+    let logfile = sb.dir.join("nfdhcpd.log");
+    let read_log = || fs::read_to_string(&logfile).unwrap_or_default();
+    let log = read_log();
+    let note = format!("logging to {}", logfile.display());
+    if !log
+        .lines()
+        .any(|l| l.contains("WARN syslog unavailable") && l.contains(&note))
+        || !log.lines().any(|l| l.contains("INFO ready"))
+    {
+        sb.fail(&format!(
+            "{} lacks the fallback note or `ready`:\n{log}",
+            logfile.display()
+        ));
+    }
+    expect_lease(&mut sb, &vm, VM_IP);
+    let log = read_log();
+    if !log.lines().any(|l| l.contains("DEBUG reply tap=tap0")) {
+        sb.fail(&format!(
+            "the per-packet lines are not in {}:\n{log}",
+            logfile.display()
+        ));
+    }
+    if !daemon.stop(Duration::from_secs(10)) {
+        sb.fail("the daemon did not exit within 10 s of SIGTERM");
+    }
+    let log = read_log();
+    if !log.lines().any(|l| l.contains("INFO signal 15: exiting")) || pidfile.exists() {
+        sb.fail(&format!(
+            "no clean stop in the log, or the pid file is left:\n{log}"
+        ));
+    }
+    // Every line is `<timestamp> LEVEL message`, without control characters.
+    for line in log.lines() {
+        let rest = line.split_once(' ').map_or("", |(_, r)| r);
+        if !is_daemon_log_line(rest) || line.chars().any(|c| c.is_control()) {
+            sb.fail(&format!("broken line in {}: {line:?}", logfile.display()));
+        }
+    }
+    let _ = parent.exited();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A second daemon on the same queues.
+
+/// A second nfdhcpd in the same network namespace fails with a clear message and a non-zero
+/// exit: with the same pid file, the pid file check names the running one; with another pid
+/// file, binding queue 42 fails and the error names the queue and "another nfdhcpd"; in
+/// daemon mode the starting process relays that. The first daemon is unharmed and still
+/// serves a lease; no second daemon lingers.
+#[test]
+fn second_daemon_on_the_same_queues_fails_clearly_first_unharmed() {
+    let test = "second_daemon_on_the_same_queues_fails_clearly_first_unharmed";
+    if !prerequisites(test, &[]) {
+        return;
+    }
+    let conf = Conf::default();
+    let (mut sb, vms) = setup(test, 1, &conf);
+    let vm = &vms[0];
+    let first = sb.daemon_pid();
+    let mark = sb.log_mark();
+    let same = sb.config_path().display().to_string();
+    let second_conf = Conf {
+        pidfile: Some(sb.dir.join("second.pid")),
+        ..conf.clone()
+    };
+    let other = sb.dir.join("second.conf");
+    fs::write(&other, second_conf.render(&sb.dir, &sb.state_dir)).expect("write second.conf");
+    let other = other.display().to_string();
+
+    let run_second = |sb: &Sandbox, args: &[&str]| {
+        let _g = INOTIFY_LIMIT.read().unwrap_or_else(|e| e.into_inner());
+        let mut p = Proc::spawn("second nfdhcpd", sb.nfdhcpd_command(args));
+        let status = p.wait_exit(Duration::from_secs(20));
+        // The output readers may lag behind the exit by a moment.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while p.log.text().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (status, p.log.text())
+    };
+    let cases: [(&str, Vec<&str>, Vec<String>); 3] = [
+        (
+            "same pid file, foreground",
+            vec!["-f", "-c", &same],
+            vec![format!("another nfdhcpd is running (pid {first}")],
+        ),
+        (
+            "own pid file, foreground",
+            vec!["-f", "-c", &other],
+            vec![
+                "NFQUEUE 42".into(),
+                "queue 42".into(),
+                "another nfdhcpd".into(),
+            ],
+        ),
+        (
+            "own pid file, daemon mode",
+            vec!["-c", &other],
+            vec!["NFQUEUE 42".into(), "another nfdhcpd".into()],
+        ),
+    ];
+    for (what, args, want) in &cases {
+        let (status, out) = run_second(&sb, args);
+        match status.and_then(|s| s.code()) {
+            Some(code) if code != 0 => {}
+            _ => sb.fail(&format!(
+                "{what}: the second daemon exited {status:?}:\n{out}"
+            )),
+        }
+        if !want.iter().all(|w| out.contains(w.as_str())) {
+            sb.fail(&format!("{what}: the error should hold {want:?}:\n{out}"));
+        }
+        eprintln!("{what}: exit {status:?}: {}", out.trim());
+    }
+    // No second daemon lingers in the namespace; the second pid file was never left behind.
+    let pids = sb.host_must(&format!("ip netns pids {}", sb.host));
+    let daemons: Vec<&str> = pids
+        .split_whitespace()
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "nfdhcpd")
+        })
+        .collect();
+    if daemons != [first.to_string().as_str()] {
+        sb.fail(&format!(
+            "nfdhcpd processes in the namespace: {daemons:?}, expected only {first}"
+        ));
+    }
+    if sb.dir.join("second.pid").exists() {
+        sb.fail("the failed second daemon left its pid file");
+    }
+    // The first one: no complaint in its log, still serving.
+    for level in ["ERROR", "WARN"] {
+        if let Some(l) = sb
+            .daemon_log()
+            .lines()
+            .skip(mark)
+            .find(|l| l.starts_with(level))
+        {
+            sb.fail(&format!("the first daemon logged: {l}"));
+        }
+    }
+    expect_lease(&mut sb, vm, VM_IP);
+    let k = sb.counters();
+    if ctr(&k, "dhcp4_offer") == 0 || ctr(&k, "verdict_errors") != 0 {
+        sb.fail(&format!("the first daemon's counters: {k:?}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The channel to the sender, full. From outside it cannot be forced (the sender drains 4096
+// replies far faster than the kernel delivers requests), so at unit level, on the library.
+
+/// With nobody draining the channel, the first CHANNEL_DEPTH replies are queued and every
+/// further one is dropped and counted in `reply_queue_full`, without blocking the worker;
+/// with the sender gone (channel disconnected), the same.
+#[test]
+fn full_reply_channel_drops_and_counts_without_blocking() {
+    let stats = Arc::new(Stats::default());
+    let (handle, sender_loop) = sender::channel(Arc::clone(&stats));
+    let extra = 100;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = {
+        let handle = handle.clone();
+        std::thread::spawn(move || {
+            for _ in 0..CHANNEL_DEPTH + extra {
+                let buf = handle.buffer();
+                handle.send(Frame {
+                    ifindex: 1,
+                    len: 60,
+                    buf,
+                });
+            }
+            let _ = tx.send(());
+        })
+    };
+    if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+        panic!("a worker blocked on the full channel (it must drop and count instead)");
+    }
+    worker.join().expect("worker");
+    let full = |s: &Stats| s.reply_queue_full.load(Ordering::Relaxed);
+    assert_eq!(full(&stats), extra as u64, "replies dropped and counted");
+    assert_eq!(stats.sent.load(Ordering::Relaxed), 0);
+    drop(sender_loop);
+    handle.send(Frame {
+        ifindex: 1,
+        len: 60,
+        buf: handle.buffer(),
+    });
+    assert_eq!(
+        full(&stats),
+        extra as u64 + 1,
+        "a send after the sender is gone is counted"
+    );
+}
