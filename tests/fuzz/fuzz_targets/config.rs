@@ -1,0 +1,57 @@
+//! The configuration file: `config::parse` on arbitrary text. Every problem must come back
+//! as a `ConfigError` whose message can be printed, never as a panic.
+//!
+//! An accepted configuration must keep what `Config` documents (`dhcpv6_queue` set exactly
+//! in the DHCPv6 mode, domains without trailing dots, a non-zero RA period), and the reply
+//! path must be able to answer with it: a DISCOVER, an RS and an Information-Request from a
+//! fixed binding never fail to build a reply.
+//!
+//! Seeds: corpus/config/seed-* (the original's sample and the shipped sample, see seeds.py).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nfdhcpd::config::{self, Ipv6Mode};
+use nfdhcpd::reply;
+use nfdhcpd_fuzz::{
+    assert_not_malformed, binding_full, discover_packet, entry, info_request_packet, rs_packet,
+    FRAME_CAP, VM_MAC,
+};
+use std::hint::black_box;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let loaded = match config::parse(Path::new("/etc/nfdhcpd/nfdhcpd.conf"), text) {
+        Ok(l) => l,
+        Err(e) => {
+            black_box((e.to_string(), e.exit_code()));
+            return;
+        }
+    };
+    for w in &loaded.warnings {
+        black_box(w.to_string());
+    }
+    let cfg = loaded.config;
+    let e = entry(binding_full());
+    let mut out = vec![0u8; FRAME_CAP];
+    if let Some(dhcp) = &cfg.dhcp {
+        let (_, o) =
+            reply::dhcp4::handle(&discover_packet(VM_MAC), Some(VM_MAC), &e, dhcp, &mut out);
+        assert_not_malformed(o, "DISCOVER");
+    }
+    if let Some(v6) = &cfg.ipv6 {
+        assert_eq!(v6.dhcpv6_queue.is_some(), v6.mode == Ipv6Mode::SlaacDhcpv6);
+        assert!(v6.ra_period >= 1);
+        for d in &v6.domains {
+            assert!(!d.ends_with('.'), "domain {d:?}");
+        }
+        let o = reply::ndp::handle_rs(&rs_packet(VM_MAC), Some(VM_MAC), &e, v6, &mut out);
+        assert_not_malformed(o, "RS");
+        let req = info_request_packet(VM_MAC);
+        let o = reply::dhcp6::handle(&req, Some(VM_MAC), &e, v6, &mut out);
+        assert_not_malformed(o, "Information-Request");
+    }
+});

@@ -1,0 +1,90 @@
+//! The whole sans-IO reply path on arbitrary bytes taken as the IP packet NFQUEUE hands
+//! over: `reply::dhcp4::handle`, `reply::ndp::handle_rs` and `handle_ns`,
+//! `reply::dhcp6::handle`, for two fixed bindings and configurations (the usual one, and one
+//! with MACSPOOF, PRIVATE, an MTU, no gateways, `server_on_link`, SLAAC only). The frame
+//! source is the binding's MAC, as for a VM that does not spoof its Ethernet header.
+//!
+//! Every reply built is parsed back with our own parsers and must be what the handler said
+//! it built (a round trip through the policy).
+//!
+//! The NDP handlers get the input with its ICMPv6 checksum recomputed (see ndp.rs); the
+//! DHCP ones do not verify UDP checksums anyway.
+//!
+//! Seeds: corpus/pure_path/seed-* (the captures of dhcp4, dhcp6 and ndp, and NSs for the
+//! router's link-local and a SUBNET6 address, which the captures' NS is not).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nfdhcpd::binding::table::Entry;
+use nfdhcpd::config::{Dhcp, Ipv6};
+use nfdhcpd::reply::{self, ReplyKind};
+use nfdhcpd::wire::{dhcp4, dhcp6, frame, ndp};
+use nfdhcpd_fuzz::{
+    binding_full, binding_odd, check_dhcp4_reply, check_dhcp6_reply, check_na_reply,
+    check_ra_reply, dhcp_cfg, dhcp_cfg_odd, entry, fix_icmpv6_checksum, ipv6_cfg, ipv6_cfg_odd,
+    reply_frame, FRAME_CAP, HOST_MAC,
+};
+use std::sync::OnceLock;
+
+struct Setup {
+    entry: Entry,
+    dhcp: Dhcp,
+    ipv6: Ipv6,
+}
+
+fn setups() -> &'static [Setup; 2] {
+    static SETUPS: OnceLock<[Setup; 2]> = OnceLock::new();
+    SETUPS.get_or_init(|| {
+        [
+            Setup {
+                entry: entry(binding_full()),
+                dhcp: dhcp_cfg(),
+                ipv6: ipv6_cfg(),
+            },
+            Setup {
+                entry: entry(binding_odd()),
+                dhcp: dhcp_cfg_odd(),
+                ipv6: ipv6_cfg_odd(),
+            },
+        ]
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut fixed = data.to_vec();
+    fix_icmpv6_checksum(&mut fixed);
+    let mut out = vec![0xa5u8; FRAME_CAP];
+    for s in setups() {
+        let src = Some(s.entry.binding.mac);
+
+        let (_, outcome) = reply::dhcp4::handle(data, src, &s.entry, &s.dhcp, &mut out);
+        if let Some((reply, kind)) = reply_frame(outcome, &out) {
+            let udp = frame::parse_ipv4_udp(data).expect("answered, so it parsed");
+            let req = dhcp4::Request::parse(udp.payload).expect("answered, so it parsed");
+            check_dhcp4_reply(reply, kind, &req, HOST_MAC);
+        }
+
+        let outcome = reply::ndp::handle_rs(&fixed, src, &s.entry, &s.ipv6, &mut out);
+        if let Some((reply, kind)) = reply_frame(outcome, &out) {
+            assert_eq!(kind, ReplyKind::Ra);
+            check_ra_reply(reply, HOST_MAC);
+        }
+
+        let outcome = reply::ndp::handle_ns(&fixed, src, &s.entry, &mut out);
+        if let Some((reply, kind)) = reply_frame(outcome, &out) {
+            assert_eq!(kind, ReplyKind::Na);
+            let icmp = frame::parse_icmpv6(&fixed).expect("answered, so it parsed");
+            let ns = ndp::NeighborSolicit::parse(&icmp).expect("answered, so it parsed");
+            check_na_reply(reply, ns.target, HOST_MAC);
+        }
+
+        let outcome = reply::dhcp6::handle(data, src, &s.entry, &s.ipv6, &mut out);
+        if let Some((reply, kind)) = reply_frame(outcome, &out) {
+            assert_eq!(kind, ReplyKind::Dhcp6Reply);
+            let udp = frame::parse_ipv6_udp(data).expect("answered, so it parsed");
+            let req = dhcp6::Request::parse(udp.payload).expect("answered, so it parsed");
+            check_dhcp6_reply(reply, &req, HOST_MAC);
+        }
+    }
+});

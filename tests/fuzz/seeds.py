@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Writes the fuzz seeds (corpus/<target>/seed-*) from the byte fixtures of the unit tests.
+
+The fixtures are the `static NAME: [u8; N] = [...]` arrays in src/wire/*.rs: packets
+captured from the Linux kernel and ISC dhclient in a scratch network namespace, and frames
+built by scapy (each one's origin is documented beside it in the source). They are read
+from the source, not copied, so the seeds follow the fixtures. A few seeds are derived:
+a fixture's UDP payload put back into an IPv4 or IPv6 header, an Ethernet frame cut to its
+IP packet (NFQUEUE hands packets over from the IP header), and, for pure_path, NSs for
+addresses the fixed binding answers for. The text targets get the original nfdhcpd's
+sample configuration and binding file (../shared/fixtures/) and the shipped sample.
+
+Usage: python3 tests/fuzz/seeds.py     (from anywhere; rewrites the seed-* files only)
+"""
+
+import ipaddress
+import pathlib
+import re
+import struct
+import sys
+
+FUZZ = pathlib.Path(__file__).resolve().parent
+ROOT = FUZZ.parent.parent
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+ETH_HDR_LEN = 14
+
+
+def fixture(path, name):
+    """The bytes of `static NAME: [u8; N] = [...];` in src/`path`, checked against N."""
+    text = (ROOT / "src" / path).read_text()
+    m = re.search(r"static %s: \[u8; (\d+)\] = \[(.*?)\];" % name, text, re.S)
+    if not m:
+        sys.exit(f"{name} not found in src/{path}")
+    body = re.sub(r"//[^\n]*", "", m.group(2))
+    out = bytearray()
+    for tok in (t.strip() for t in body.split(",")):
+        if not tok:
+            continue
+        if tok.startswith("b'") and tok.endswith("'") and len(tok) == 4:
+            out.append(ord(tok[2]))
+        else:
+            out.append(int(tok, 0))
+    if len(out) != int(m.group(1)):
+        sys.exit(f"{name}: read {len(out)} bytes, declared {m.group(1)}")
+    return bytes(out)
+
+
+def csum(data):
+    """The Internet checksum (RFC 1071) of `data`."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4_udp(src, dst, sport, dport, payload, tos=0, ttl=64):
+    """An IPv4 + UDP packet with both checksums."""
+    src, dst = ipaddress.IPv4Address(src).packed, ipaddress.IPv4Address(dst).packed
+    udp_len = 8 + len(payload)
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, udp_len)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    c = csum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + udp_len, 0, 0, ttl, 17, 0, src, dst)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + udp
+
+
+def ipv6(src, dst, next_header, hop_limit, payload):
+    src, dst = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
+    return struct.pack("!IHBB", 0x60000000, len(payload), next_header, hop_limit) + src + dst + payload
+
+
+def ipv6_udp(src, dst, sport, dport, payload, hop_limit=64):
+    s, d = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
+    udp_len = 8 + len(payload)
+    pseudo = s + d + struct.pack("!I3xB", udp_len, 17)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    c = csum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    return ipv6(src, dst, 17, hop_limit, udp)
+
+
+def ipv6_icmp(src, dst, icmp, hop_limit=255):
+    """An IPv6 packet carrying `icmp` (checksum field zero) with the checksum filled in."""
+    s, d = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
+    icmp = icmp[:2] + b"\0\0" + icmp[4:]
+    c = csum(s + d + struct.pack("!I3xB", len(icmp), 58) + icmp)
+    icmp = icmp[:2] + struct.pack("!H", c) + icmp[4:]
+    return ipv6(src, dst, 58, hop_limit, icmp)
+
+
+def ns(src, dst, target, slla=None):
+    """A Neighbor Solicitation (RFC 4861 §4.3) with an optional SLLA option."""
+    body = struct.pack("!BBHI", 135, 0, 0, 0) + ipaddress.IPv6Address(target).packed
+    if slla:
+        body += bytes([1, 1]) + bytes.fromhex(slla.replace(":", ""))
+    return ipv6_icmp(src, dst, body)
+
+
+def build():
+    dhcp_discover_ip = fixture("wire/frame.rs", "DISCOVER_IP_BYTES")
+    scapy_frame = fixture("wire/frame.rs", "SCAPY_FRAME_BYTES")
+    discover = fixture("wire/dhcp4.rs", "DISCOVER_BYTES")
+    request = fixture("wire/dhcp4.rs", "REQUEST_BYTES")
+    offer_options = fixture("wire/dhcp4.rs", "OFFER_OPTIONS_BYTES")
+    rs = fixture("wire/frame.rs", "RS_BYTES")
+    ns_dad = fixture("wire/frame.rs", "NS_DAD_BYTES")
+    ns_capture = fixture("wire/frame.rs", "NS_BYTES")
+    mld = fixture("wire/frame.rs", "MLD_REPORT_BYTES")
+    info_request = fixture("wire/frame.rs", "INFO_REQUEST_BYTES")
+    na_frame = fixture("wire/frame.rs", "NA_FRAME_BYTES")
+    udp6_frame = fixture("wire/frame.rs", "UDP_FRAME_BYTES")
+    ra_frame = fixture("wire/ndp.rs", "RA_FRAME_BYTES")
+    reply6 = fixture("wire/dhcp6.rs", "REPLY_BYTES")
+    name_list = fixture("wire/dns.rs", "LIST_BYTES")
+
+    vm_ll, host_ll = "fe80::1bba:bfd7:b741:fbbe", "fe80::5eff:fe10:1"
+    # dhclient's raw socket writes TOS 0x10 and TTL 128, as in the DISCOVER capture.
+    dhclient = dict(tos=0x10, ttl=128)
+    offer = b"\x02" + discover[1:236] + discover[236:240] + offer_options
+    offer = offer.ljust(300, b"\0")
+    # The Information-Request with a domain list (option 24, the dns.rs fixture) added.
+    info_payload = info_request[48:]
+    info_with_list = info_payload + struct.pack("!HH", 24, len(name_list)) + name_list
+
+    dhcp4 = {
+        "discover-dhclient": dhcp_discover_ip,
+        "request-dhclient": ipv4_udp("0.0.0.0", "255.255.255.255", 68, 67, request, **dhclient),
+        "offer-rfc2132": ipv4_udp("192.0.2.1", "192.0.2.50", 67, 68, offer),
+        "udp-scapy": scapy_frame[ETH_HDR_LEN:],
+    }
+    dhcp6 = {
+        "info-request-dhclient": info_request,
+        "info-request-domain-list": ipv6_udp(vm_ll, "ff02::1:2", 546, 547, info_with_list, 1),
+        "reply-rfc8415": ipv6_udp(host_ll, vm_ll, 547, 546, reply6),
+        "udp-scapy": udp6_frame[ETH_HDR_LEN:],
+    }
+    ndp = {
+        "rs-kernel": rs,
+        "ns-kernel": ns_capture,
+        "ns-dad-kernel": ns_dad,
+        "mld-report-kernel": mld,
+        "na-scapy": na_frame[ETH_HDR_LEN:],
+        "ra-scapy": ra_frame[ETH_HDR_LEN:],
+    }
+    # The pure_path binding is the captured VM (52:54:00:12:34:56) with SUBNET6
+    # 2001:db8:1::/64 and the host MAC 02:00:5e:10:00:01: NSs it answers.
+    vm_mac = "52:54:00:12:34:56"
+    pure_path = dict(dhcp4, **dhcp6, **ndp)
+    pure_path["ns-router-ll"] = ns(vm_ll, "ff02::1:ff10:1", host_ll, vm_mac)
+    pure_path["ns-subnet6"] = ns(vm_ll, "ff02::1:ff00:99", "2001:db8:1::99", vm_mac)
+
+    original_binding = (SHARED_FIXTURES / "original-binding-tap10").read_text()
+    binding_file = {
+        # Layout: the file name on the first line, the file's text after it.
+        "original-tap10": "tap10\n" + original_binding,
+        "minimal": "tap0\nMAC=52:54:00:12:34:56\n",
+        "full-ipv6": "vnet3\nMAC=52:54:00:12:34:56\nIP=192.0.2.50\nSUBNET=192.0.2.0/24\n"
+        "GATEWAY=192.0.2.1\nHOSTNAME=vm1.example.org\nSUBNET6=2001:db8:1::/64\n"
+        "GATEWAY6=2001:db8:1::1\nMTU=1450\nMACSPOOF=yes\nPRIVATE=no\nINSTANCE=vm-1\n",
+    }
+    config = {
+        "original-sample": (SHARED_FIXTURES / "original-nfdhcpd.conf").read_text(),
+        "shipped-sample": (ROOT / "conf" / "nfdhcpd.conf").read_text(),
+    }
+    return {
+        "dhcp4": dhcp4,
+        "dhcp6": dhcp6,
+        "ndp": ndp,
+        "pure_path": pure_path,
+        "binding_file": {k: v.encode() for k, v in binding_file.items()},
+        "config": {k: v.encode() for k, v in config.items()},
+    }
+
+
+def main():
+    for target, seeds in build().items():
+        d = FUZZ / "corpus" / target
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.glob("seed-*"):
+            old.unlink()
+        for name, data in seeds.items():
+            (d / f"seed-{name}").write_bytes(data)
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()
