@@ -100,23 +100,6 @@ fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
     );
 }
 
-fn log_lines(sb: &Sandbox, from: usize, needle: &str) -> Vec<String> {
-    sb.daemon_log()
-        .lines()
-        .skip(from)
-        .filter(|l| log_has(l, needle))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Writes a binding for `tap9` (no such interface) and waits for the daemon to report it
-/// inactive: every file event before it has been handled.
-fn barrier(sb: &mut Sandbox, from: usize) -> usize {
-    let p = sb.binding_path("tap9");
-    fs::write(&p, "MAC=02:00:5e:10:09:09\nIP=192.0.2.99\n").expect("write tap9");
-    sb.wait_log(from, "binding inactive tap=tap9", BINDING_TIMEOUT)
-}
-
 // ---------------------------------------------------------------------------------------------
 // A tap deleted while its binding exists.
 

@@ -561,25 +561,6 @@ fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
     );
 }
 
-/// Daemon log lines from `from` on holding the words of `needle`.
-fn log_lines(sb: &Sandbox, from: usize, needle: &str) -> Vec<String> {
-    sb.daemon_log()
-        .lines()
-        .skip(from)
-        .filter(|l| log_has(l, needle))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Writes a binding for `tap9`, which has no interface, and waits for the daemon to say so:
-/// everything written before it has been handled (inotify events come in order). Returns
-/// the log cursor after that line.
-fn barrier(sb: &mut Sandbox, from: usize) -> usize {
-    let p = sb.binding_path("tap9");
-    fs::write(&p, "MAC=02:00:5e:10:09:09\nIP=192.0.2.99\n").expect("write tap9");
-    sb.wait_log(from, "binding inactive tap=tap9", BINDING_TIMEOUT)
-}
-
 /// File names that are not binding files: dot files, temp and backup files (the temp file of
 /// a write-then-rename, an editor's backup), and a name longer than an interface name can be
 /// (`..` cannot be a file name at all). Interfaces with the first three names exist and have

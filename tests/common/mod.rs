@@ -1909,3 +1909,25 @@ impl Sandbox {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the hostile-input and fault tests.
+
+/// Daemon log lines from `from` on holding the words of `needle`.
+pub fn log_lines(sb: &Sandbox, from: usize, needle: &str) -> Vec<String> {
+    sb.daemon_log()
+        .lines()
+        .skip(from)
+        .filter(|l| log_has(l, needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes a binding for `tap9`, which has no interface, and waits for the daemon to say so:
+/// everything written before it has been handled (inotify events come in order). Returns
+/// the log cursor after that line.
+pub fn barrier(sb: &mut Sandbox, from: usize) -> usize {
+    let p = sb.binding_path("tap9");
+    fs::write(&p, "MAC=02:00:5e:10:09:09\nIP=192.0.2.99\n").expect("write tap9");
+    sb.wait_log(from, "binding inactive tap=tap9", BINDING_TIMEOUT)
+}
