@@ -229,10 +229,13 @@ impl Registry {
     fn set_file(&mut self, tap: &str, binding: Option<Arc<Binding>>) -> bool {
         let old = match binding {
             Some(b) => {
-                self.indev_users
-                    .entry(b.indev.clone())
-                    .or_default()
-                    .insert(tap.to_owned());
+                // A routed tap is its own INDEV: its link events reach it by name already.
+                if b.indev != tap {
+                    self.indev_users
+                        .entry(b.indev.clone())
+                        .or_default()
+                        .insert(tap.to_owned());
+                }
                 self.files.insert(tap.to_owned(), b)
             }
             None => self.files.remove(tap),

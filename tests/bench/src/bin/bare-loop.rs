@@ -12,12 +12,12 @@
 //! its own (copy range, queue length, fail-open, SO_RCVBUFFORCE on the netlink socket).
 
 use nfdhcpd::binding::file;
-use nfdhcpd::binding::table::Entry;
+use nfdhcpd::binding::links::{Link, LinkEvent, Links};
+use nfdhcpd::binding::table::{Entry, Registry};
 use nfdhcpd::reply::{self, Outcome};
 use nfdhcpd::wire::MacAddr;
 use nfdhcpd_bench::*;
 use nfq::{Queue, Verdict};
-use std::sync::Arc;
 
 fn die(e: impl std::fmt::Display) -> ! {
     eprintln!("bare-loop: {e}");
@@ -113,26 +113,31 @@ fn main() {
         .to_string();
     let btext = std::fs::read_to_string(&bpath).unwrap_or_else(|e| die(e));
     let binding = file::parse(&tap, &btext).unwrap_or_else(|e| die(e));
-    let host_mac = parse_mac(&sys(&format!("/sys/class/net/{}/address", binding.indev)))
-        .unwrap_or_else(|| die("INDEV's MAC"));
-    let ifindex: u32 = sys(&format!("/sys/class/net/{tap}/ifindex"))
-        .parse()
-        .unwrap_or_else(|_| die("ifindex"));
-    let vm_mac = binding.mac.octets();
-    // As the registry resolves it (src/binding/table.rs `resolve`).
-    let fallback_domains = binding
-        .hostname
-        .as_deref()
-        .and_then(reply::hostname_domain)
-        .map(|d| vec![d.to_owned()])
-        .unwrap_or_default();
-    let entry = Entry {
-        binding: Arc::new(binding),
-        ifindex,
-        host_mac: Some(MacAddr(host_mac)),
-        fallback_domains,
-        running: true,
+    // The entry as the daemon's registry resolves it (binding file + links), so this stays
+    // right whatever fields `Entry` grows.
+    let link = |name: &str| -> Link {
+        Link {
+            ifindex: sys(&format!("/sys/class/net/{name}/ifindex"))
+                .parse()
+                .unwrap_or_else(|_| die("ifindex")),
+            name: name.to_string(),
+            mac: parse_mac(&sys(&format!("/sys/class/net/{name}/address"))).map(MacAddr),
+            running: true,
+        }
     };
+    let mut links = Links::default();
+    links.apply(LinkEvent::Up(link(&tap)));
+    links.apply(LinkEvent::Up(link(&binding.indev)));
+    let ifindex = link(&tap).ifindex;
+    let vm_mac = binding.mac.octets();
+    let dir = bpath.parent().unwrap_or_else(|| die("--binding"));
+    let mut registry = Registry::new(dir.to_path_buf(), links);
+    registry.rescan().unwrap_or_else(|e| die(e));
+    let snapshot = registry.shared().load_full();
+    let entry: Entry = (**snapshot
+        .get(ifindex)
+        .unwrap_or_else(|| die(format!("{tap}: binding not active"))))
+    .clone();
     let mut out = [0u8; 1514];
 
     // The canned reply, and where the per-request bytes go.
