@@ -569,6 +569,15 @@ fn binding_mac_is_case_insensitive() {
 // ---------------------------------------------------------------------------------------------
 // 8. Binding lifecycle while the daemon runs.
 
+/// Waits for tap0's binding to be (re)published after `mark`, then checks a fresh lease
+/// carries `ip`: the daemon serves the new version of the file.
+fn expect_active_with_ip(sb: &mut Sandbox, vm: &Vm, mark: usize, ip: &str) {
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(sb, vm);
+    let lease = sb.expect_lease(run);
+    check(sb, &lease, "new_ip_address", Some(ip));
+}
+
 #[test]
 fn binding_lifecycle_while_running() {
     if !prerequisites("binding_lifecycle_while_running", &[]) {
@@ -581,10 +590,7 @@ fn binding_lifecycle_while_running() {
     // Added after start-up (written in place: CLOSE_WRITE).
     let mark = sb.log_mark();
     sb.write_binding("tap0", &Binding::for_vm(&vm));
-    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
-    let run = sb_run(&mut sb, &vm);
-    let lease = sb.expect_lease(run);
-    check(&sb, &lease, "new_ip_address", Some("192.0.2.100"));
+    expect_active_with_ip(&mut sb, &vm, mark, "192.0.2.100");
 
     // Changed: a new IP.
     let mark = sb.log_mark();
@@ -595,10 +601,7 @@ fn binding_lifecycle_while_running() {
             ..Binding::for_vm(&vm)
         },
     );
-    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
-    let run = sb_run(&mut sb, &vm);
-    let lease = sb.expect_lease(run);
-    check(&sb, &lease, "new_ip_address", Some("192.0.2.101"));
+    expect_active_with_ip(&mut sb, &vm, mark, "192.0.2.101");
 
     // Renamed into place: `.tmp-tap0` then mv (MOVED_TO); the temp name must be ignored.
     let mark = sb.log_mark();
@@ -609,10 +612,7 @@ fn binding_lifecycle_while_running() {
             ..Binding::for_vm(&vm)
         },
     );
-    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
-    let run = sb_run(&mut sb, &vm);
-    let lease = sb.expect_lease(run);
-    check(&sb, &lease, "new_ip_address", Some("192.0.2.102"));
+    expect_active_with_ip(&mut sb, &vm, mark, "192.0.2.102");
     sb.assert_no_log(0, "binding active tap=.tmp-tap0");
 
     // Deleted: no reply any more, and the packets continue (ACCEPT).
