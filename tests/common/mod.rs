@@ -1724,6 +1724,19 @@ impl Sandbox {
         vm
     }
 
+    /// Silences the VM's own IP stack: everything it would send (neighbor solicitations,
+    /// ICMP errors for the replies nobody listens to, ...) is dropped in its OUTPUT chain.
+    /// The packet tool writes with AF_PACKET, which bypasses that chain, so the tool's
+    /// packets are then the only ones the tap's counters see.
+    pub fn silence_stack(&self, vm: &Vm) {
+        for tool in ["iptables", "ip6tables"] {
+            run_args(&[
+                "ip", "netns", "exec", &vm.netns, tool, "-w", "-A", "OUTPUT", "-j", "DROP",
+            ])
+            .unwrap_or_else(|e| self.fail(&e));
+        }
+    }
+
     /// Starts the packet tool in the VM's namespace with `args` (after `--mac <the VM's>`);
     /// it is ended in `Drop` if still running. Returns its output.
     pub fn spawn_vmpkt(&mut self, vm: &Vm, args: &[&str]) -> Arc<LogBuf> {
