@@ -73,6 +73,11 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// The counters as one `key=value` line, for the log.
     pub fn summary(&self) -> String {
         let mut out = String::new();
