@@ -8,7 +8,7 @@
 use crate::binding::table::SharedSnapshot;
 use crate::config::Config;
 use crate::reply::ndp;
-use crate::sender::{Frame, SendHandle};
+use crate::sender::{Frame, SendHandle, PERIODIC_CHUNK};
 use crate::stats::Stats;
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -45,14 +45,25 @@ impl RaTimer {
         }
     }
 
-    /// One RA to every bound interface with SUBNET6.
+    /// One RA to every bound interface with SUBNET6, handed to the sender in chunks.
     fn round(&self) {
         let snapshot = self.snapshot.load();
+        let mut chunk = Vec::with_capacity(PERIODIC_CHUNK);
         let mut sent = 0usize;
         for entry in snapshot.iter() {
-            if entry.running && entry.binding.subnet6.is_some() && self.advertise(entry) {
-                sent += 1;
+            if entry.running && entry.binding.subnet6.is_some() {
+                if let Some(frame) = self.advertise(entry) {
+                    chunk.push(frame);
+                    sent += 1;
+                }
+                if chunk.len() == PERIODIC_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(PERIODIC_CHUNK));
+                    self.send.send_periodic(full);
+                }
             }
+        }
+        if !chunk.is_empty() {
+            self.send.send_periodic(chunk);
         }
         log::debug!("periodic RA round sent={sent}");
     }
@@ -60,26 +71,26 @@ impl RaTimer {
     fn advertise_one(&self, ifindex: u32) {
         if let Some(entry) = self.snapshot.load().get(ifindex) {
             if entry.running && entry.binding.subnet6.is_some() {
-                self.advertise(entry);
+                if let Some(frame) = self.advertise(entry) {
+                    self.send.send_periodic(vec![frame]);
+                }
             }
         }
     }
 
-    fn advertise(&self, entry: &crate::binding::table::Entry) -> bool {
+    /// The RA frame for one interface, if it can have one.
+    fn advertise(&self, entry: &crate::binding::table::Entry) -> Option<Frame> {
         let config = self.config.load();
-        let Some(v6) = config.ipv6.as_ref() else {
-            return false;
-        };
+        let v6 = config.ipv6.as_ref()?;
         let mut buf = self.send.buffer();
         match ndp::periodic_ra(entry, v6, &mut buf[..]) {
             Ok(len) => {
                 Stats::bump(&self.stats.ra_periodic);
-                self.send.send_blocking(Frame {
+                Some(Frame {
                     ifindex: entry.ifindex,
                     len,
                     buf,
-                });
-                true
+                })
             }
             Err(why) => {
                 log::debug!(
@@ -87,7 +98,7 @@ impl RaTimer {
                     entry.binding.tap,
                     why.as_str()
                 );
-                false
+                None
             }
         }
     }

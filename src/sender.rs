@@ -32,6 +32,12 @@ pub const CHANNEL_DEPTH: usize = 4096;
 pub const POOL_KEEP: usize = 64;
 /// Frames written per `sendmmsg` call at most.
 const BATCH: usize = 32;
+/// Periodic RAs travel in chunks of this many frames, at most `PERIODIC_DEPTH` chunks
+/// waiting: a round to 10,000 taps then holds about 300 KB of frames at a time instead of
+/// filling the reply channel (6 MB, and no room left for solicited replies), and the RA
+/// thread waits for the sender once per chunk, not once per frame.
+pub const PERIODIC_CHUNK: usize = 64;
+const PERIODIC_DEPTH: usize = 2;
 
 /// A finished frame and where it goes.
 pub struct Frame {
@@ -59,15 +65,28 @@ impl Frame {
 #[derive(Clone)]
 pub struct SendHandle {
     tx: Sender<Frame>,
+    periodic: Sender<Vec<Frame>>,
     free: Receiver<Box<[u8; FRAME_CAP]>>,
-    bell: Arc<Doorbell>,
     stats: Arc<Stats>,
+    /// Last: fields drop in order, so the channels are closed when it wakes the sender.
+    bell: WakeOnDrop,
 }
 
-impl Drop for SendHandle {
-    /// The last handle gone must wake the sender so that it sees the channel closed.
+/// The doorbell, rung once more when a handle goes: the last handle gone must wake the
+/// sender so that it sees the channels closed.
+#[derive(Clone)]
+struct WakeOnDrop(Arc<Doorbell>);
+
+impl Drop for WakeOnDrop {
     fn drop(&mut self) {
-        self.bell.wake();
+        self.0.wake();
+    }
+}
+
+impl std::ops::Deref for WakeOnDrop {
+    type Target = Doorbell;
+    fn deref(&self) -> &Doorbell {
+        &self.0
     }
 }
 
@@ -116,11 +135,13 @@ impl SendHandle {
 }
 
 impl SendHandle {
-    /// Queues a frame, waiting for room: for the RA timer, which may wait, not for workers.
-    pub fn send_blocking(&self, frame: Frame) {
-        match self.tx.send(frame) {
+    /// Queues a chunk of unsolicited frames (periodic RAs), waiting for room: for the RA
+    /// timer, which may wait, not for workers. The sender writes solicited replies first.
+    pub fn send_periodic(&self, chunk: Vec<Frame>) {
+        let n = chunk.len() as u64;
+        match self.periodic.send(chunk) {
             Ok(()) => self.bell.ring(),
-            Err(_) => Stats::bump(&self.stats.reply_queue_full),
+            Err(_) => Stats::add(&self.stats.reply_queue_full, n),
         }
     }
 }
@@ -192,16 +213,19 @@ impl PacketSocket {
 /// Builds the channel pair: the handle for workers, and the receiving end for `run`.
 pub fn channel(stats: Arc<Stats>) -> (SendHandle, SenderLoop) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_DEPTH);
+    let (periodic_tx, periodic_rx) = crossbeam_channel::bounded(PERIODIC_DEPTH);
     let (free_tx, free_rx) = crossbeam_channel::bounded(POOL_KEEP);
     let bell = Arc::new(Doorbell::default());
     let handle = SendHandle {
         tx,
+        periodic: periodic_tx,
         free: free_rx,
-        bell: Arc::clone(&bell),
         stats: Arc::clone(&stats),
+        bell: WakeOnDrop(Arc::clone(&bell)),
     };
     let sender = SenderLoop {
         rx,
+        periodic: periodic_rx,
         free: free_tx,
         bell,
         stats,
@@ -212,9 +236,17 @@ pub fn channel(stats: Arc<Stats>) -> (SendHandle, SenderLoop) {
 /// The sender thread's state.
 pub struct SenderLoop {
     rx: Receiver<Frame>,
+    periodic: Receiver<Vec<Frame>>,
     free: Sender<Box<[u8; FRAME_CAP]>>,
     bell: Arc<Doorbell>,
     stats: Arc<Stats>,
+}
+
+/// What woke the sender.
+enum Next {
+    Reply(Frame),
+    Periodic(Vec<Frame>),
+    Closed,
 }
 
 impl SenderLoop {
@@ -223,17 +255,30 @@ impl SenderLoop {
         let _ = self.bell.sender.set(std::thread::current());
         let mut errors = Every::new(std::time::Duration::from_secs(10));
         let mut batch: Vec<Frame> = Vec::with_capacity(BATCH);
+        // The periodic chunk being written, reversed so that `pop` keeps its order.
+        let mut periodic: Vec<Frame> = Vec::new();
         loop {
+            // Solicited replies first: a VM waits for those.
             while batch.len() < BATCH {
                 match self.rx.try_recv() {
                     Ok(frame) => batch.push(frame),
                     Err(_) => break,
                 }
             }
+            while batch.len() < BATCH {
+                if let Some(frame) = periodic.pop() {
+                    batch.push(frame);
+                } else if let Ok(chunk) = self.periodic.try_recv() {
+                    periodic = reversed(chunk);
+                } else {
+                    break;
+                }
+            }
             if batch.is_empty() {
                 match self.sleep() {
-                    Some(frame) => batch.push(frame),
-                    None => return,
+                    Next::Reply(frame) => batch.push(frame),
+                    Next::Periodic(chunk) => periodic = reversed(chunk),
+                    Next::Closed => return,
                 }
                 continue;
             }
@@ -245,24 +290,36 @@ impl SenderLoop {
         }
     }
 
-    /// Waits for the next frame without spinning; `None` once every handle is gone.
-    fn sleep(&self) -> Option<Frame> {
+    /// Waits for the next frame or chunk without spinning.
+    fn sleep(&self) -> Next {
         loop {
             self.bell.asleep.store(true, Ordering::Relaxed);
             // Pairs with the fence in `Doorbell::ring`.
             fence(Ordering::SeqCst);
-            let next = self.rx.try_recv();
-            if !matches!(next, Err(TryRecvError::Empty)) {
+            if let Some(next) = self.poll() {
                 self.bell.asleep.store(false, Ordering::Relaxed);
-                return next.ok();
+                return next;
             }
             std::thread::park();
             self.bell.asleep.store(false, Ordering::Relaxed);
-            match self.rx.try_recv() {
-                Ok(frame) => return Some(frame),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => {} // spurious: announce sleep again
+            if let Some(next) = self.poll() {
+                return next;
             }
+            // Spurious wake-up: announce sleep again.
+        }
+    }
+
+    /// One look at both channels: `None` when both are empty and still open.
+    fn poll(&self) -> Option<Next> {
+        match self.rx.try_recv() {
+            Ok(frame) => return Some(Next::Reply(frame)),
+            Err(TryRecvError::Disconnected) => return Some(Next::Closed),
+            Err(TryRecvError::Empty) => {}
+        }
+        match self.periodic.try_recv() {
+            Ok(chunk) => Some(Next::Periodic(chunk)),
+            Err(TryRecvError::Disconnected) => Some(Next::Closed),
+            Err(TryRecvError::Empty) => None,
         }
     }
 
@@ -289,6 +346,11 @@ impl SenderLoop {
             }
         }
     }
+}
+
+fn reversed(mut chunk: Vec<Frame>) -> Vec<Frame> {
+    chunk.reverse();
+    chunk
 }
 
 #[cfg(test)]
@@ -324,11 +386,17 @@ mod tests {
                     for i in 0..FRAMES {
                         let mut buf = handle.buffer();
                         buf[12..14].copy_from_slice(&[0x08, 0x00]);
-                        handle.send_blocking(Frame {
+                        let frame = Frame {
                             ifindex: NO_SUCH_IFINDEX,
                             len: 60,
                             buf,
-                        });
+                        };
+                        // Both paths: replies and periodic chunks.
+                        if i % 2 == 0 {
+                            handle.send(frame);
+                        } else {
+                            handle.send_periodic(vec![frame]);
+                        }
                         if (i + w) % 7 == 0 {
                             std::thread::sleep(Duration::from_micros(50));
                         }
