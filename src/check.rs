@@ -2,7 +2,7 @@
 //! problem, and say whether the daemon would start with them (like `nginx -t`).
 
 use crate::binding::file;
-use crate::binding::table::read_binding;
+use crate::binding::read::read_binding;
 use crate::config;
 use std::path::Path;
 

@@ -2,7 +2,8 @@
 //! file -> privilege drop -> threads -> signals.
 
 use arc_swap::ArcSwap;
-use nfdhcpd::binding::links::{LinkMonitor, Links};
+use nfdhcpd::binding::links::{LinkEvent, LinkMonitor, Links};
+use nfdhcpd::binding::read::{self, Scan};
 use nfdhcpd::binding::table::{Registry, SharedSnapshot};
 use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::config::{self, Config};
@@ -16,6 +17,7 @@ use nfdhcpd::worker::{self, QueueKind, Worker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -210,15 +212,17 @@ fn start(
     let queues = open_queues(&config)?;
     let socket = PacketSocket::open().map_err(StartError::PacketSocket)?;
     let mut monitor = LinkMonitor::open().map_err(StartError::Links)?;
-    let mut links = Links::default();
-    links.replace(monitor.dump().map_err(StartError::Links)?);
-    let registry = Arc::new(Mutex::new(Registry::new(datapath.clone(), links)));
     let state_dir_err = |source| StartError::StateDir {
         path: datapath.clone(),
         source,
     };
+    // Watched before it is read: no change falls between the two.
     let dirwatch = DirWatch::open(&datapath).map_err(state_dir_err)?;
-    registry.lock().rescan().map_err(state_dir_err)?;
+    let (dump, scan) = dump_links_and_scan(&mut monitor, &datapath);
+    let mut links = Links::default();
+    links.replace(dump.map_err(StartError::Links)?);
+    let registry = Arc::new(Mutex::new(Registry::new(datapath.clone(), links)));
+    registry.lock().load_initial(scan.map_err(state_dir_err)?);
     let pidfile = PidFile::write(
         &config.general.pidfile,
         account.as_ref().map(|a| (a.uid, a.gid)),
@@ -267,6 +271,28 @@ fn drop_privileges(account: Option<&Account>) -> Result<(), StartError> {
         None => log::info!("not started as root: keeping the user and capabilities we were given"),
     }
     Ok(())
+}
+
+/// The kernel's link dump and the reading of every binding file, side by side: with
+/// 100,000 of each they are most of start-up, and neither needs the other. The helper
+/// thread is joined before privileges are dropped.
+fn dump_links_and_scan(
+    monitor: &mut LinkMonitor,
+    datapath: &Path,
+) -> (io::Result<Vec<LinkEvent>>, io::Result<Scan>) {
+    std::thread::scope(|s| {
+        let dumper = std::thread::Builder::new()
+            .name("links-dump".into())
+            .spawn_scoped(s, || monitor.dump());
+        let scan = read::scan(datapath);
+        let dump = match dumper {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the link dump panicked"))),
+            Err(e) => Err(e),
+        };
+        (dump, scan)
+    })
 }
 
 fn spawn_threads(

@@ -2,5 +2,8 @@
 
 pub mod file;
 pub mod links;
+pub mod read;
 pub mod table;
+#[cfg(test)]
+mod testdir;
 pub mod watch;

@@ -6,14 +6,13 @@
 //! host-side facts (tap ifindex, INDEV's MAC) from the link table, publishes a new snapshot,
 //! and logs what changed per tap.
 
-use super::file::{self, Binding, BindingError};
+use super::file::{self, Binding};
 use super::links::{LinkEvent, Links};
+use super::read::{self, LoadError, Scan};
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,19 +65,6 @@ impl Snapshot {
 
 pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
-/// Why a binding file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read: {0}")]
-    Io(#[from] io::Error),
-    #[error("not a regular file")]
-    NotRegular,
-    #[error("larger than {} bytes", file::MAX_FILE_SIZE)]
-    TooLarge,
-    #[error("{0}")]
-    Invalid(#[from] BindingError),
-}
-
 /// The writer side: parsed files, known links, and what was last published.
 ///
 /// Changes are applied incrementally: a file event re-resolves that one tap, a link event
@@ -96,6 +82,8 @@ pub struct Registry {
     shared: SharedSnapshot,
     /// Told the ifindex of every entry that became active or changed (for an immediate RA).
     kick: Option<crossbeam_channel::Sender<u32>>,
+    /// Per-binding transitions at debug level (the start-up load; see `load_initial`).
+    quiet: bool,
 }
 
 impl Registry {
@@ -108,6 +96,7 @@ impl Registry {
             published: HashMap::new(),
             inactive: BTreeSet::new(),
             kick: None,
+            quiet: false,
             shared: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
         }
     }
@@ -139,7 +128,7 @@ impl Registry {
         }
         let path = self.datapath.join(name);
         self.inactive.remove(name);
-        let binding = match read_binding(&path, name) {
+        let binding = match read::read_binding(&path, name) {
             Ok(binding) => Some(Arc::new(binding)),
             // Gone again before we read it: the DELETE/MOVED_FROM event follows.
             Err(LoadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => None,
@@ -160,23 +149,32 @@ impl Registry {
         }
     }
 
-    /// Re-reads the whole directory: start-up, SIGHUP, inotify overflow. Files that vanished
-    /// are removed too.
+    /// Re-reads the whole directory: SIGHUP, inotify overflow. Files that vanished are
+    /// removed too.
     pub fn rescan(&mut self) -> io::Result<()> {
-        let mut seen = BTreeMap::new();
-        for dirent in std::fs::read_dir(&self.datapath)? {
-            let name = match dirent?.file_name().into_string() {
-                Ok(n) if file::is_binding_name(&n) => n,
-                _ => continue,
-            };
-            let path = self.datapath.join(&name);
-            match read_binding(&path, &name) {
-                Ok(b) => {
-                    seen.insert(name, Arc::new(b));
-                }
-                Err(e) => log::warn!("binding refused file={} {e}", path.display()),
-            }
-        }
+        let scan = read::scan(&self.datapath)?;
+        self.apply_scan(scan);
+        Ok(())
+    }
+
+    /// Takes the start-up scan: each binding is logged at debug level only, then one
+    /// summary line (100,000 lines at start-up would bury everything else in the log).
+    pub fn load_initial(&mut self, scan: Scan) {
+        let refused = scan.refused;
+        self.quiet = true;
+        self.apply_scan(scan);
+        self.quiet = false;
+        let active = self.published.len();
+        log::info!(
+            "bindings loaded files={} active={active} inactive={} refused={refused}",
+            self.files.len(),
+            self.files.len() - active,
+        );
+    }
+
+    /// Makes the table match a whole-directory scan.
+    fn apply_scan(&mut self, scan: Scan) {
+        let seen = scan.bindings;
         let gone: Vec<String> = self
             .files
             .keys()
@@ -192,7 +190,6 @@ impl Registry {
             self.set_file(&tap, Some(b));
         }
         self.publish(all);
-        Ok(())
     }
 
     /// Forgets every binding (the state directory is gone).
@@ -299,11 +296,15 @@ impl Registry {
 
     /// Logs a tap's transition (active, changed, inactive) and kicks the RA timer.
     fn note_change(&mut self, tap: &str, old: Option<&Entry>, new: Option<&Entry>) {
+        let level = match self.quiet {
+            true => log::Level::Debug,
+            false => log::Level::Info,
+        };
         match new {
             Some(entry) => {
                 self.inactive.remove(tap);
                 if old != Some(entry) {
-                    log_active(entry);
+                    log_active(entry, level);
                     if let Some(kick) = &self.kick {
                         let _ = kick.try_send(entry.ifindex);
                     }
@@ -311,7 +312,10 @@ impl Registry {
             }
             None if self.files.contains_key(tap) => {
                 if self.inactive.insert(tap.to_owned()) {
-                    log::info!("binding inactive tap={tap} reason=\"no such interface\"");
+                    log::log!(
+                        level,
+                        "binding inactive tap={tap} reason=\"no such interface\""
+                    );
                 }
             }
             None => {
@@ -338,10 +342,11 @@ impl Registry {
     }
 }
 
-fn log_active(entry: &Entry) {
+fn log_active(entry: &Entry, level: log::Level) {
     let b = &entry.binding;
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    log::info!(
+    log::log!(
+        level,
         "binding active tap={} ifindex={} running={} indev={} mac={} ip={} hostname={:?} subnet6={}",
         b.tap,
         entry.ifindex,
@@ -361,50 +366,11 @@ fn log_active(entry: &Entry) {
     }
 }
 
-/// Reads a binding file without following a symlink out of the state directory, refusing
-/// FIFOs, devices and oversized files before reading them.
-pub fn read_binding(path: &Path, name: &str) -> Result<Binding, LoadError> {
-    let f = File::options()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => LoadError::NotRegular,
-            _ => LoadError::Io(e),
-        })?;
-    let meta = f.metadata()?;
-    if !meta.is_file() {
-        return Err(LoadError::NotRegular);
-    }
-    if meta.len() > file::MAX_FILE_SIZE {
-        return Err(LoadError::TooLarge);
-    }
-    let mut text = String::new();
-    f.take(file::MAX_FILE_SIZE + 1)
-        .read_to_string(&mut text)
-        .map_err(LoadError::Io)?;
-    Ok(file::parse(name, &text)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::binding::links::Link;
-
-    struct Dir(PathBuf);
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn dir(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("nfdhcpd-table-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
+    use crate::binding::testdir::{dir, Dir};
 
     fn write(d: &Dir, tap: &str, indev: &str, ip: &str) {
         let text = format!("INDEV={indev}\nMAC=aa:6b:39:22:33:44\nIP={ip}\n");
@@ -429,7 +395,7 @@ mod tests {
 
     #[test]
     fn file_events_update_only_that_tap() {
-        let d = dir("files");
+        let d = dir("table-files");
         let mut reg = Registry::new(d.0.clone(), Links::default());
         reg.links_changed(vec![up(5, "tap0", 5), up(6, "tap1", 6)]);
         write(&d, "tap0", "tap0", "192.0.2.10");
@@ -449,7 +415,7 @@ mod tests {
 
     #[test]
     fn tap_appearing_and_recreated() {
-        let d = dir("links");
+        let d = dir("table-links");
         let mut reg = Registry::new(d.0.clone(), Links::default());
         write(&d, "tap0", "tap0", "192.0.2.10");
         reg.rescan().unwrap();
@@ -466,7 +432,7 @@ mod tests {
 
     #[test]
     fn indev_change_reaches_its_users() {
-        let d = dir("indev");
+        let d = dir("table-indev");
         let mut reg = Registry::new(d.0.clone(), Links::default());
         reg.links_changed(vec![up(3, "br0", 3), up(5, "tap0", 5), up(6, "tap1", 6)]);
         write(&d, "tap0", "br0", "192.0.2.10");
@@ -483,7 +449,7 @@ mod tests {
 
     #[test]
     fn rescan_removes_vanished_files() {
-        let d = dir("rescan");
+        let d = dir("table-rescan");
         let mut reg = Registry::new(d.0.clone(), Links::default());
         reg.links_changed(vec![up(5, "tap0", 5)]);
         write(&d, "tap0", "tap0", "192.0.2.10");
