@@ -82,16 +82,16 @@ pub fn scan(dir: &Path) -> io::Result<Scan> {
                 let handle = &handle;
                 std::thread::Builder::new()
                     .name("scan".into())
-                    .spawn_scoped(s, move || read_all(handle, dir, chunk))
+                    .spawn_scoped(s, move || read_all(handle, chunk))
                     .map_err(|_| chunk)
             })
             .collect();
-        let mut parts = vec![read_all(&handle, dir, first)];
+        let mut parts = vec![read_all(&handle, first)];
         for h in spawned {
             parts.push(match h {
                 Ok(h) => h.join().unwrap_or_default(),
                 // No thread to be had: read that share here.
-                Err(chunk) => read_all(&handle, dir, chunk),
+                Err(chunk) => read_all(&handle, chunk),
             });
         }
         parts
@@ -127,19 +127,17 @@ fn binding_names(dir: &Path) -> io::Result<Vec<String>> {
 }
 
 /// Reads `names` relative to the open directory `handle`.
-fn read_all(handle: &File, dir: &Path, names: &[String]) -> Vec<Read1> {
+fn read_all(handle: &File, names: &[String]) -> Vec<Read1> {
     let mut buf = vec![0u8; BUF_LEN];
     names
         .iter()
-        .map(|name| (name.clone(), read_at(handle, dir, name, &mut buf)))
+        .map(|name| (name.clone(), read_at(handle, name, &mut buf)))
         .collect()
 }
 
-fn read_at(handle: &File, dir: &Path, name: &str, buf: &mut [u8]) -> Result<Binding, LoadError> {
-    // Binding names are interface names: never a NUL, never a '/'.
-    let Ok(cname) = CString::new(name) else {
-        return read_binding(&dir.join(name), name);
-    };
+fn read_at(handle: &File, name: &str, buf: &mut [u8]) -> Result<Binding, LoadError> {
+    // A directory entry's name has no NUL; refuse rather than trust that blindly.
+    let cname = CString::new(name).map_err(|e| LoadError::Io(io::Error::other(e)))?;
     // SAFETY: openat(2) on our open directory with a NUL-terminated name; the result is
     // checked before use and owned by the File from then on.
     let fd = unsafe {
