@@ -1,7 +1,7 @@
 //! Faults around the daemon, end to end: a tap deleted under a live binding, the state
 //! directory deleted (or moved away) and re-created, inotify's queue overflowing, a binding
 //! file replaced 1000 times a second while requests flow, no syslog socket, a second daemon
-//! on the same queues; and, at unit level, a full channel to the sender. After each, the
+//! on the same queues, a burst of 2000 requests while the daemon is stalled; and, at unit level, a full channel to the sender. After each, the
 //! daemon is still running, its counters account for what happened, and it serves leases.
 //!
 //! One test lowers the global sysctl fs.inotify.max_queued_events for a moment (the limit
@@ -16,7 +16,7 @@ mod common;
 
 use common::*;
 use nfdhcpd::sender::{self, Frame, CHANNEL_DEPTH};
-use nfdhcpd::stats::Stats;
+use nfdhcpd::stats::{kernel_queues, Stats};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -855,6 +855,91 @@ fn second_daemon_on_the_same_queues_fails_clearly_first_unharmed() {
     if ctr(&k, "dhcp4_offer") == 0 || ctr(&k, "verdict_errors") != 0 {
         sb.fail(&format!("the first daemon's counters: {k:?}"));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A burst while the daemon is not reading.
+
+/// A burst of 2000 DISCOVERs arrives while the daemon is stopped (SIGSTOP): the kernel holds
+/// every one of them for the queue (the enlarged netlink receive buffer and queue length of
+/// DESIGN.md §4; the kernel's default buffer kept 166 of 2000), and once the daemon runs
+/// again each gets its verdict and an OFFER: nothing dropped by the kernel, by the reply
+/// channel or by the sender. The rate limit is off: this is about the buffers.
+#[test]
+fn burst_of_2000_requests_while_stalled_is_answered_in_full() {
+    let test = "burst_of_2000_requests_while_stalled_is_answered_in_full";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    const BURST: u64 = 2000;
+    let conf = Conf {
+        general_extra: vec!["rate_limit = 0".into()],
+        ..Conf::default()
+    };
+    let (mut sb, vms) = setup("burst_2000", 1, &conf);
+    let vm = &vms[0];
+    let queued_before = sb
+        .nfqueue_rule_counts()
+        .get(&DHCP_QUEUE)
+        .copied()
+        .unwrap_or(0);
+    sb.signal_daemon("STOP");
+    let count = BURST.to_string();
+    let out = sb.spawn_vmpkt(vm, &["discover", "--count", &count, "--wait", "30"]);
+    let queue = |sb: &Sandbox| {
+        let text = sb.host_must("cat /proc/net/netfilter/nfnetlink_queue");
+        kernel_queues(&text)
+            .into_iter()
+            .find(|q| q.queue == DHCP_QUEUE)
+    };
+    let held = sb.wait_until(
+        &format!("{BURST} DISCOVERs queued while the daemon is stopped"),
+        Duration::from_secs(30),
+        || {
+            let queued = sb.nfqueue_rule_counts().get(&DHCP_QUEUE).copied()?;
+            (queued >= queued_before + BURST).then(|| queue(&sb))?
+        },
+    );
+    sb.signal_daemon("CONT");
+    let done = sb.wait_vmpkt(&out, Duration::from_secs(60));
+    let (k, _) = sb.settle_counters(SETTLE);
+    let after = queue(&sb);
+    let ctx = format!(
+        "kernel queue while stopped: {held:?}, after: {after:?}; tool: {done:?}; counters: {k:?}"
+    );
+    eprintln!("{ctx}");
+    expect_eq(
+        &sb,
+        "requests waiting in the kernel",
+        held.waiting,
+        BURST,
+        &ctx,
+    );
+    let lost = after.map(|q| q.queue_dropped + q.user_dropped);
+    expect_eq(
+        &sb,
+        "dropped by the kernel",
+        lost.unwrap_or(u64::MAX),
+        0,
+        &ctx,
+    );
+    expect_eq(
+        &sb,
+        "DISCOVERs read",
+        ctr(&k, "dhcp4_discover"),
+        BURST,
+        &ctx,
+    );
+    expect_eq(&sb, "OFFERs built", ctr(&k, "dhcp4_offer"), BURST, &ctx);
+    expect_eq(&sb, "OFFERs written", ctr(&k, "sent"), BURST, &ctx);
+    expect_eq(&sb, "verdicts", ctr(&k, "dropped_bound"), BURST, &ctx);
+    expect_eq(
+        &sb,
+        "OFFERs the VM got",
+        done_u64(&done, "offers"),
+        BURST,
+        &ctx,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
