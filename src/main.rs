@@ -304,7 +304,7 @@ fn spawn_threads(
 ) -> Result<(), StartError> {
     let (send, sender_loop) = sender::channel(Arc::clone(&run.stats));
     let (kick_tx, kick_rx) = crossbeam_channel::bounded(1024);
-    run.registry.lock().set_kick(kick_tx);
+    run.registry.lock().set_kick(kick_tx.clone());
     spawn("sender", move || sender_loop.run(socket))?;
     let reg = Arc::clone(&run.registry);
     spawn("inotify", move || dirwatch.run(reg))?;
@@ -319,6 +319,7 @@ fn spawn_threads(
             config: Arc::clone(&run.config),
             send: send.clone(),
             stats: Arc::clone(&run.stats),
+            kick: kick_tx.clone(),
         };
         spawn(&format!("queue-{num}"), move || w.run())?;
     }

@@ -2,8 +2,9 @@
 //!
 //! One round at start-up, then every `ra_period`; an interface that becomes active (new
 //! binding, tap created, binding changed) gets one at once, through the registry's kick
-//! channel. The thread sleeps in `recv_timeout` between rounds: no other wake-ups. One
-//! interface that cannot be served never stops the round.
+//! channel, and so does a VM whose IPv6 stack is coming up (see [`Kick::Probe`]). The thread
+//! sleeps in `recv_timeout` between rounds: no other wake-ups. One interface that cannot be
+//! served never stops the round.
 
 use crate::binding::table::SharedSnapshot;
 use crate::config::Config;
@@ -12,21 +13,64 @@ use crate::sender::{Frame, SendHandle, PERIODIC_CHUNK};
 use crate::stats::Stats;
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// RFC 4861 §10: the least time between two multicast RAs to a link that a probe asks for.
+pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(3);
+
+/// Why one interface should get an RA now, outside the rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// The interface became active or its binding changed (from the registry).
+    Changed(u32),
+    /// The VM sent a DAD probe for a link-local address: its IPv6 stack is coming up. An
+    /// RA now lets the kernel start DAD for its global address alongside the link-local's,
+    /// instead of a second after, when its RS would have been answered; a VM's usable
+    /// address comes about a second sooner. At most one per [`MIN_DELAY_BETWEEN_RAS`] per
+    /// interface, so probes never turn into an RA flood.
+    Probe(u32),
+}
+
+/// When each interface last got an RA for a [`Kick::Probe`].
+#[derive(Default)]
+struct ProbeLimit {
+    last: HashMap<u32, Instant>,
+}
+
+impl ProbeLimit {
+    /// Whether a probe on `ifindex` at `now` may have its RA (and if so, notes it).
+    fn allow(&mut self, ifindex: u32, now: Instant) -> bool {
+        match self.last.get(&ifindex) {
+            Some(t) if now.saturating_duration_since(*t) < MIN_DELAY_BETWEEN_RAS => false,
+            _ => {
+                self.last.insert(ifindex, now);
+                true
+            }
+        }
+    }
+
+    /// Forgets what no longer limits anything, so the map holds only recent probes.
+    fn prune(&mut self, now: Instant) {
+        self.last
+            .retain(|_, t| now.saturating_duration_since(*t) < MIN_DELAY_BETWEEN_RAS);
+    }
+}
 
 pub struct RaTimer {
     pub snapshot: SharedSnapshot,
     pub config: Arc<ArcSwap<Config>>,
     pub send: SendHandle,
     pub stats: Arc<Stats>,
-    /// ifindexes of interfaces that just became active.
-    pub kick: Receiver<u32>,
+    /// Interfaces that should get an RA at once.
+    pub kick: Receiver<Kick>,
 }
 
 impl RaTimer {
     pub fn run(self) {
         let mut next_round = Instant::now();
+        let mut probes = ProbeLimit::default();
         loop {
             let period = match self.config.load().ipv6.as_ref() {
                 Some(v6) => Duration::from_secs(u64::from(v6.ra_period)),
@@ -35,8 +79,14 @@ impl RaTimer {
             };
             let wait = next_round.saturating_duration_since(Instant::now());
             match self.kick.recv_timeout(wait) {
-                Ok(ifindex) => self.advertise_one(ifindex),
+                Ok(Kick::Changed(ifindex)) => self.advertise_one(ifindex),
+                Ok(Kick::Probe(ifindex)) => {
+                    if probes.allow(ifindex, Instant::now()) {
+                        self.advertise_one(ifindex);
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {
+                    probes.prune(Instant::now());
                     self.round();
                     next_round = Instant::now() + period;
                 }
@@ -101,5 +151,26 @@ impl RaTimer {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_get_one_ra_per_min_delay_per_interface() {
+        let mut limit = ProbeLimit::default();
+        let t0 = Instant::now();
+        assert!(limit.allow(7, t0));
+        assert!(!limit.allow(7, t0 + Duration::from_millis(10)));
+        assert!(
+            limit.allow(8, t0 + Duration::from_millis(10)),
+            "per interface"
+        );
+        assert!(!limit.allow(7, t0 + MIN_DELAY_BETWEEN_RAS - Duration::from_millis(1)));
+        assert!(limit.allow(7, t0 + MIN_DELAY_BETWEEN_RAS));
+        limit.prune(t0 + MIN_DELAY_BETWEEN_RAS * 2);
+        assert!(limit.last.is_empty());
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::binding::table::{Entry, SharedSnapshot};
 use crate::config::Config;
+use crate::ra::Kick;
 use crate::ratelimit::{Buckets, Every};
 use crate::reply::{self, NoReply, Outcome, ReplyKind};
 use crate::sender::{Frame, SendHandle, FRAME_CAP};
@@ -15,6 +16,7 @@ use crate::stats::Stats;
 use crate::wire::dhcp4::MessageType;
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
+use crossbeam_channel::Sender;
 use nfq::{Message, Queue, Verdict};
 use std::io;
 use std::sync::Arc;
@@ -126,6 +128,8 @@ pub struct Worker {
     pub config: Arc<ArcSwap<Config>>,
     pub send: SendHandle,
     pub stats: Arc<Stats>,
+    /// To the RA timer: a VM whose IPv6 stack is coming up (see [`Kick::Probe`]).
+    pub kick: Sender<Kick>,
 }
 
 impl Worker {
@@ -207,7 +211,13 @@ impl Worker {
                     self.send.send(Frame { ifindex, len, buf });
                 }
             }
-            Ok(Outcome::NoReply(why)) => self.count_no_reply(entry, why),
+            Ok(Outcome::NoReply(why)) => {
+                self.count_no_reply(entry, why);
+                if why == (NoReply::Dad { link_local: true }) && entry.binding.subnet6.is_some() {
+                    // Full only if the RA timer is far behind; then this RA is not missed.
+                    let _ = self.kick.try_send(Kick::Probe(ifindex));
+                }
+            }
             Err(_) => {
                 Stats::bump(&self.stats.drop_internal_error);
                 log::error!("handler panicked tap={}; packet dropped", entry.binding.tap);
@@ -284,7 +294,7 @@ impl Worker {
             NoReply::UnexpectedType => &s.drop_unexpected_type,
             NoReply::Informational => &s.drop_informational,
             NoReply::NoIpv6 => &s.drop_no_ipv6,
-            NoReply::Dad => &s.drop_dad_probe,
+            NoReply::Dad { .. } => &s.drop_dad_probe,
             NoReply::OwnAddress => &s.drop_own_address,
             NoReply::NotOurTarget => &s.drop_not_our_target,
         };

@@ -9,6 +9,7 @@
 use super::file::{self, Binding};
 use super::links::{LinkEvent, Links};
 use super::read::{self, LoadError, Scan};
+use crate::ra::Kick;
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -81,7 +82,7 @@ pub struct Registry {
     inactive: BTreeSet<String>,
     shared: SharedSnapshot,
     /// Told the ifindex of every entry that became active or changed (for an immediate RA).
-    kick: Option<crossbeam_channel::Sender<u32>>,
+    kick: Option<crossbeam_channel::Sender<Kick>>,
     /// Per-binding transitions at debug level (the start-up load; see `load_initial`).
     quiet: bool,
 }
@@ -102,7 +103,7 @@ impl Registry {
     }
 
     /// Where to announce interfaces that became active.
-    pub fn set_kick(&mut self, kick: crossbeam_channel::Sender<u32>) {
+    pub fn set_kick(&mut self, kick: crossbeam_channel::Sender<Kick>) {
         self.kick = Some(kick);
     }
 
@@ -306,7 +307,7 @@ impl Registry {
                 if old != Some(entry) {
                     log_active(entry, level);
                     if let Some(kick) = &self.kick {
-                        let _ = kick.try_send(entry.ifindex);
+                        let _ = kick.try_send(Kick::Changed(entry.ifindex));
                     }
                 }
             }

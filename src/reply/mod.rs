@@ -54,8 +54,9 @@ pub enum NoReply {
     UnexpectedType,
     /// The binding has no SUBNET6.
     NoIpv6,
-    /// A duplicate address detection probe (NS from `::`): must stay unanswered.
-    Dad,
+    /// A duplicate address detection probe (NS from `::`): must stay unanswered. For a
+    /// link-local target it also tells that the VM is bringing an interface up.
+    Dad { link_local: bool },
     /// An NS for the VM's own address: answering would break its DAD.
     OwnAddress,
     /// An NS for an address that is neither the router's nor in SUBNET6.
@@ -74,7 +75,7 @@ impl NoReply {
             NoReply::Informational => "informational",
             NoReply::UnexpectedType => "unexpected_type",
             NoReply::NoIpv6 => "no_ipv6",
-            NoReply::Dad => "dad_probe",
+            NoReply::Dad { .. } => "dad_probe",
             NoReply::OwnAddress => "own_address",
             NoReply::NotOurTarget => "not_our_target",
         }

@@ -180,7 +180,8 @@ fn na_target(entry: &Entry, icmp: &Icmpv6<'_>, ns: &NeighborSolicit) -> Result<b
     let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
     // A DAD probe (RFC 4862 §5.4.2): answering it would make the VM give up its address.
     if icmp.src.is_unspecified() {
-        return Err(NoReply::Dad);
+        let link_local = ns.target.is_unicast_link_local();
+        return Err(NoReply::Dad { link_local });
     }
     let own = ns.target == icmp.src
         || Some(ns.target) == b.eui64
@@ -441,7 +442,11 @@ mod tests {
         let own = addr("2001:db8:aaaa:bbbb:a86b:39ff:fe22:3344");
         assert_eq!(
             ns(&ns_from(Ipv6Addr::UNSPECIFIED, own, None), &e),
-            Err(NoReply::Dad)
+            Err(NoReply::Dad { link_local: false })
+        );
+        assert_eq!(
+            ns(&ns_from(Ipv6Addr::UNSPECIFIED, vm_ll(), None), &e),
+            Err(NoReply::Dad { link_local: true })
         );
         assert_eq!(
             ns(&ns_from(vm_ll(), own, Some(VM_MAC)), &e),

@@ -16,8 +16,9 @@ Sub-commands:
                                 spoofed, truncated, oversized, lying lengths, bad options,
                                 random); the summary counts packets per category and per
                                 NFQUEUE they are meant for
-  flood    --kind dhcp4|rs --pps R --seconds T   valid DISCOVERs or RSs at rate R; counts
-                                the replies (OFFERs, RAs) this VM received
+  flood    --kind dhcp4|rs|ns|dad|dhcp6 --pps R --seconds T   valid requests of one kind at
+                                rate R (dad: DAD probes for the VM's link-local); counts the
+                                replies (OFFERs, RAs, ...) this VM received
   discover --count N --pps R    DISCOVERs with distinct xids; collects every OFFER's
                                 (yiaddr, host name) until all came or --wait passed
   dhcp4    --type T --count N [--eth-src M] [--chaddr M]   N messages of type T (a name or a
@@ -676,6 +677,8 @@ def valid_request(kind, mac, rnd):
         return rs_frame(mb, link_local(mac), mac)
     if kind == "ns":
         return ns_frame(mb, link_local(mac), GATEWAY6, mac)
+    if kind == "dad":  # the probe a kernel sends for its new link-local address
+        return ns_frame(mb, "::", link_local(mac), None)
     if kind == "dhcp6":
         return dhcp6_frame(mb, link_local(mac), dhcp6_msg(
             11, rnd.getrandbits(24), opt6(1, duid_ll(mac)) + opt6(6, struct.pack("!HH", 23, 24))))
@@ -834,7 +837,7 @@ def main():
                    help="one category at a time, counting the replies each gets within this "
                         "many seconds (for a human; not used by the tests)")
     f = sub.add_parser("flood")
-    f.add_argument("--kind", choices=["dhcp4", "rs", "ns", "dhcp6"], required=True)
+    f.add_argument("--kind", choices=["dhcp4", "rs", "ns", "dad", "dhcp6"], required=True)
     f.add_argument("--seconds", type=float, default=5)
     f.add_argument("--max-count", type=int, default=20000)
     f.add_argument("--linger", type=float, default=0.5)
