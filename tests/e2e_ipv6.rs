@@ -388,6 +388,20 @@ fn slaac_gives_eui64_address_and_default_route() {
     expect_slaac(&sb, &vm, router);
 }
 
+/// A VM that has not booted yet (eth0 down, the tap without carrier), its binding active,
+/// the daemon started in IPv6-only mode; and the router address the VM must learn.
+fn unbooted_vm(test: &str) -> (Sandbox, Vm, Ipv6Addr) {
+    let mut sb = Sandbox::new(test);
+    sb.add_ipv6_rules();
+    let vm = sb.add_vm_unlinked("tap0");
+    sb.link_down(&vm);
+    sb.write_binding("tap0", &Binding::for_vm6(&vm));
+    sb.start_daemon(&Conf::ipv6_only(Conf6::default()));
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let router = link_local(&sb.host_mac("tap0"));
+    (sb, vm, router)
+}
+
 /// The "done when" criterion: a VM in a fresh namespace with only the kernel's defaults has
 /// its global address, its default route and its DNS servers (rdnssd, fed by the kernel with
 /// the RA's RDNSS) within 3 s of `ip link set eth0 up`.
@@ -405,14 +419,7 @@ fn slaac_gives_eui64_address_and_default_route() {
 #[test]
 fn fresh_vm_is_configured_within_3_seconds() {
     need!("fresh_vm_is_configured_within_3_seconds", &["rdnssd"]);
-    let mut sb = Sandbox::new("fresh_vm_3s");
-    sb.add_ipv6_rules();
-    let vm = sb.add_vm_unlinked("tap0");
-    sb.link_down(&vm);
-    sb.write_binding("tap0", &Binding::for_vm6(&vm));
-    sb.start_daemon(&Conf::ipv6_only(Conf6::default()));
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
-    let router = link_local(&sb.host_mac("tap0"));
+    let (mut sb, vm, router) = unbooted_vm("fresh_vm_3s");
 
     // The namespace's defaults, as the kernel made them: nothing set by us.
     let mut defaults = Vec::new();
@@ -523,10 +530,7 @@ fn fresh_vm_is_configured_within_3_seconds() {
 #[test]
 fn link_local_dad_probes_bring_one_ra() {
     need!("link_local_dad_probes_bring_one_ra", &["tcpdump"]);
-    let mut sb = Sandbox::new("dad_probe_ra");
-    sb.add_ipv6_rules();
-    let vm = sb.add_vm_unlinked("tap0");
-    sb.link_down(&vm);
+    let (mut sb, vm, router) = unbooted_vm("dad_probe_ra");
     // No probe when eth0 comes up: it would open the 3 s window before the test's probes.
     let dad = |sb: &Sandbox, n: u32| {
         let set = format!("echo {n} > /proc/sys/net/ipv6/conf/eth0/dad_transmits");
@@ -534,10 +538,6 @@ fn link_local_dad_probes_bring_one_ra() {
             .unwrap_or_else(|e| sb.fail(&e));
     };
     dad(&sb, 0);
-    sb.write_binding("tap0", &Binding::for_vm6(&vm));
-    sb.start_daemon(&Conf::ipv6_only(Conf6::default()));
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
-    let router = link_local(&sb.host_mac("tap0"));
     sb.vm_must(&vm, "ip link set eth0 up");
     expect_slaac(&sb, &vm, router);
     dad(&sb, 1);
