@@ -14,12 +14,22 @@ use std::path::{Path, PathBuf};
 /// The daemon's end of the start-up pipe.
 pub struct Readiness {
     pipe: fs::File,
+    /// Printed by the waiting parent on success: what the operator must know at once.
+    note: String,
 }
 
 impl Readiness {
+    /// Has the waiting parent print `note` on its stderr (the operator's terminal) when it
+    /// exits 0: the detached daemon's own stderr is /dev/null.
+    pub fn note(&mut self, note: &str) {
+        self.note = note.to_owned();
+    }
+
     /// Tells the waiting parent that start-up succeeded; it exits 0.
     pub fn ready(mut self) {
-        let _ = self.pipe.write_all(&[0]);
+        let mut msg = vec![0];
+        msg.extend_from_slice(self.note.as_bytes());
+        let _ = self.pipe.write_all(&msg);
     }
 
     /// Tells the waiting parent why start-up failed; it prints this and exits with `code`.
@@ -57,6 +67,7 @@ pub fn detach() -> io::Result<Readiness> {
     redirect_stdio()?;
     Ok(Readiness {
         pipe: fs::File::from(write_end),
+        note: String::new(),
     })
 }
 
@@ -86,7 +97,12 @@ fn wait_for_daemon(read_end: OwnedFd) -> ! {
     // SAFETY: waitpid with a null status pointer is always sound.
     unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
     match msg.split_first() {
-        Some((0, _)) => std::process::exit(0),
+        Some((0, note)) => {
+            if !note.is_empty() {
+                eprintln!("nfdhcpd: {}", String::from_utf8_lossy(note));
+            }
+            std::process::exit(0)
+        }
         Some((code, reason)) => {
             eprintln!("nfdhcpd: {}", String::from_utf8_lossy(reason));
             std::process::exit(i32::from(*code))

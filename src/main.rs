@@ -113,7 +113,7 @@ fn main() -> ExitCode {
         eprintln!("nfdhcpd: {e}");
         return ExitCode::from(1);
     }
-    let readiness = if args.foreground {
+    let mut readiness = if args.foreground {
         None
     } else {
         match daemon::detach() {
@@ -133,6 +133,9 @@ fn main() -> ExitCode {
     };
     if let Some(note) = logging::init(target, args.debug) {
         log::warn!("{note}");
+        if let Some(r) = readiness.as_mut() {
+            r.note(&note);
+        }
     }
     // A bug must reach the log, not a detached daemon's /dev/null. Workers catch panics
     // per packet and go on; any other thread's panic is logged the same way.
@@ -140,7 +143,6 @@ fn main() -> ExitCode {
     for w in &loaded.warnings {
         log::warn!("config {w}");
     }
-    let mut readiness = readiness;
     match start(&args.config, loaded.config, &mut readiness) {
         Ok(never) => match never {},
         Err(e) => {

@@ -663,8 +663,9 @@ impl Drop for Detached {
 }
 
 /// Daemon mode (no `-f`) logs to syslog; without /dev/log (as on this machine) it must fall
-/// back to `<logdir>/nfdhcpd.log` (README), say so there, and log everything else there:
-/// start-up, the per-packet detail of `-d`, the SIGTERM.
+/// back to `<logdir>/nfdhcpd.log` (README), say so there and on the starting process's
+/// stderr (the operator's terminal), and log everything else there: start-up, the
+/// per-packet detail of `-d`, the SIGTERM.
 #[test]
 fn daemon_mode_without_dev_log_logs_to_logdir() {
     let test = "daemon_mode_without_dev_log_logs_to_logdir";
@@ -713,6 +714,13 @@ fn daemon_mode_without_dev_log_logs_to_logdir() {
     let read_log = || fs::read_to_string(&logfile).unwrap_or_default();
     let log = read_log();
     let note = format!("logging to {}", logfile.display());
+    let told = |l: &str| l.starts_with("nfdhcpd: syslog unavailable") && l.contains(&note);
+    if parent.log.wait_for(0, told, READY_TIMEOUT).is_none() {
+        sb.fail(&format!(
+            "the starting process did not print the fallback note on stderr:\n{}",
+            parent.log.text()
+        ));
+    }
     if !log
         .lines()
         .any(|l| l.contains("WARN syslog unavailable") && l.contains(&note))
