@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// RFC 4861 §10: the least time between two multicast RAs to a link that a probe asks for.
+/// RFC 4861 §10 MIN_DELAY_BETWEEN_RAS: the least time between two multicast RAs sent because
+/// a host asked; here, between two RAs that DAD probes bring to one tap.
 pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(3);
 
 /// Why one interface should get an RA now, outside the rounds.

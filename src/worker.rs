@@ -214,7 +214,8 @@ impl Worker {
             Ok(Outcome::NoReply(why)) => {
                 self.count_no_reply(entry, why);
                 if why == (NoReply::Dad { link_local: true }) && entry.binding.subnet6.is_some() {
-                    // Full only if the RA timer is far behind; then this RA is not missed.
+                    // Full only if the RA timer is far behind; a lost kick costs only an
+                    // early RA (the VM's RS still gets its answer).
                     let _ = self.kick.try_send(Kick::Probe(ifindex));
                 }
             }

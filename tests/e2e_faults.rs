@@ -1,8 +1,9 @@
 //! Faults around the daemon, end to end: a tap deleted under a live binding, the state
 //! directory deleted (or moved away) and re-created, inotify's queue overflowing, a binding
 //! file replaced 1000 times a second while requests flow, no syslog socket, a second daemon
-//! on the same queues, a burst of 2000 requests while the daemon is stalled; and, at unit level, a full channel to the sender. After each, the
-//! daemon is still running, its counters account for what happened, and it serves leases.
+//! on the same queues, a burst of 2000 requests while the daemon is stalled; and, at unit
+//! level, a full channel to the sender. After each, the daemon is still running, its counters
+//! account for what happened, and it serves leases.
 //!
 //! One test lowers the global sysctl fs.inotify.max_queued_events for a moment (the limit
 //! applies to inotify instances created meanwhile): the value is restored by a guard, also
