@@ -743,6 +743,8 @@ fn periodic_ras_every_ra_period() {
     let Env {
         mut sb, vm, router, ..
     } = routed("periodic_ra", conf6, Binding::for_vm6);
+    // The VM's start (its link-local's DAD probe brings an RA of its own) is over first.
+    expect_slaac(&sb, &vm, router);
     let cap = capture(&mut sb, &vm, "icmp6 and ip6[40] == 134 and ip6 dst ff02::1");
     let started = Instant::now();
     let times = |cap: &LogBuf| -> Vec<f64> {
