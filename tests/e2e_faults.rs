@@ -77,37 +77,14 @@ fn expect_lease(sb: &mut Sandbox, vm: &Vm, ip: &str) -> ScriptCall {
     lease
 }
 
-fn expect_eq(sb: &Sandbox, what: &str, got: u64, want: u64, context: &str) {
-    if got != want {
-        sb.fail(&format!("{what}: {got}, expected {want}\n{context}"));
-    }
-}
-
-/// Sends `n` DISCOVERs from the VM and waits until all went past the daemon (filter/INPUT
-/// counts them): the tap is treated as unbound.
-fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
-    let before = sb.input_count(&vm.tap);
-    let count = n.to_string();
-    sb.run_vmpkt(
-        vm,
-        &["dhcp4", "--type", "discover", "--count", &count],
-        Duration::from_secs(30),
-    );
-    let tap = vm.tap.clone();
-    sb.wait_until(
-        &format!("{n} DHCP packets of {tap} past the daemon (ACCEPT: unbound)"),
-        Duration::from_secs(10),
-        || (sb.input_count(&tap) >= before + n).then_some(()),
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // A tap deleted while its binding exists.
 
 /// tap0 floods DISCOVERs flat out (no rate limit) so the daemon has a backlog of requests
 /// from it, and the tap is deleted in the middle: replies already built for the vanished
-/// ifindex fail with ENXIO (ENETDOWN while the kernel takes the device down). Each is counted (`send_errors`), logged (rate-limited: one line
-/// per 10 s with the number suppressed), not fatal; every reply built is accounted for
+/// ifindex fail with ENXIO (ENETDOWN while the kernel takes the device down). Each is
+/// counted (`send_errors`), logged (rate-limited: one line per 10 s with the number
+/// suppressed), not fatal; every reply built is accounted for
 /// (sent + send_errors); the binding goes inactive and, when the tap is created again (a new
 /// ifindex, the file untouched), active, and the VM gets its lease. tap1 is served meanwhile.
 #[test]
@@ -116,10 +93,7 @@ fn tap_deleted_while_bound_send_errors_counted_and_binding_recovers() {
     if !prerequisites_scapy(test) {
         return;
     }
-    let conf = Conf {
-        general_extra: vec!["rate_limit = 0".into()],
-        ..Conf::default()
-    };
+    let conf = Conf::unlimited();
     let (mut sb, vms) = setup(test, 2, &conf);
     let (vm, other) = (&vms[0], &vms[1]);
     expect_lease(&mut sb, vm, "192.0.2.100");
@@ -476,10 +450,7 @@ fn binding_replaced_1000_times_a_second_every_reply_is_one_version() {
     if !prerequisites_scapy(test) {
         return;
     }
-    let conf = Conf {
-        general_extra: vec!["rate_limit = 0".into()],
-        ..Conf::default()
-    };
+    let conf = Conf::unlimited();
     let mut sb = Sandbox::new(test);
     let vm = sb.add_quiet_vm("tap0");
     let version = |ip: &str, host: &str| {
@@ -881,10 +852,7 @@ fn burst_of_2000_requests_while_stalled_is_answered_in_full() {
         return;
     }
     const BURST: u64 = 2000;
-    let conf = Conf {
-        general_extra: vec!["rate_limit = 0".into()],
-        ..Conf::default()
-    };
+    let conf = Conf::unlimited();
     let (mut sb, vms) = setup("burst_2000", 1, &conf);
     let vm = &vms[0];
     let queued_before = sb

@@ -51,12 +51,6 @@ fn c(sb: &Sandbox, counters: &BTreeMap<String, u64>, name: &str) -> u64 {
 }
 
 /// Checks `got == want` or fails with `what` and the context.
-fn expect_eq(sb: &Sandbox, what: &str, got: u64, want: u64, context: &str) {
-    if got != want {
-        sb.fail(&format!("{what}: {got}, expected {want}\n{context}"));
-    }
-}
-
 fn expect_lease_ip(sb: &Sandbox, lease: &ScriptCall, ip: &str) {
     if lease.get("new_ip_address") != Some(ip) {
         sb.fail(&format!(
@@ -149,8 +143,7 @@ fn hostile_vm_is_accounted_for_and_others_still_served() {
     // No rate limit: every hostile packet reaches the parsers.
     let conf = Conf {
         ipv6: Some(Conf6::default()),
-        general_extra: vec!["rate_limit = 0".into()],
-        ..Conf::default()
+        ..Conf::unlimited()
     };
     sb.start_daemon(&conf);
     sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
@@ -539,31 +532,6 @@ fn rs_flood_from_one_vm_does_not_starve_another() {
 // ---------------------------------------------------------------------------------------------
 // 3. Binding files in the way (the state directory is written by the host's management, but
 //    a file's contents may come from a tenant: a host name, an instance name).
-
-/// Sends `n` DISCOVERs from the VM and waits until all went past the daemon (filter/INPUT
-/// counts them): the tap is unbound, its DHCP is ACCEPTed untouched.
-fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
-    let before = sb.input_count(&vm.tap);
-    let count = n.to_string();
-    let done = sb.run_vmpkt(
-        vm,
-        &["dhcp4", "--type", "discover", "--count", &count],
-        Duration::from_secs(30),
-    );
-    expect_eq(
-        sb,
-        "DISCOVERs sent",
-        done_u64(&done, "sent"),
-        n,
-        &format!("{done:?}"),
-    );
-    let tap = vm.tap.clone();
-    sb.wait_until(
-        &format!("{n} DHCP packets of {tap} past the daemon (ACCEPT: unbound)"),
-        Duration::from_secs(10),
-        || (sb.input_count(&tap) >= before + n).then_some(()),
-    );
-}
 
 /// File names that are not binding files: dot files, temp and backup files (the temp file of
 /// a write-then-rename, an editor's backup), and a name longer than an interface name can be

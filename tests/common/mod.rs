@@ -561,6 +561,15 @@ impl Conf {
         s
     }
 
+    /// The defaults without the per-interface rate limit (`rate_limit = 0`): for tests about
+    /// what happens past it.
+    pub fn unlimited() -> Conf {
+        Conf {
+            general_extra: vec!["rate_limit = 0".into()],
+            ..Conf::default()
+        }
+    }
+
     /// IPv6 only: DHCPv4 disabled, this `[ipv6]` section.
     pub fn ipv6_only(c6: Conf6) -> Conf {
         Conf {
@@ -1925,6 +1934,38 @@ impl Sandbox {
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the hostile-input and fault tests.
+
+/// Fails the test unless `got == want`, with the context.
+pub fn expect_eq(sb: &Sandbox, what: &str, got: u64, want: u64, context: &str) {
+    if got != want {
+        sb.fail(&format!("{what}: {got}, expected {want}\n{context}"));
+    }
+}
+
+/// Sends `n` DISCOVERs from the VM and waits until all went past the daemon (filter/INPUT
+/// counts them): the tap is unbound, its DHCP is ACCEPTed untouched.
+pub fn expect_accepted(sb: &mut Sandbox, vm: &Vm, n: u64) {
+    let before = sb.input_count(&vm.tap);
+    let count = n.to_string();
+    let done = sb.run_vmpkt(
+        vm,
+        &["dhcp4", "--type", "discover", "--count", &count],
+        Duration::from_secs(30),
+    );
+    expect_eq(
+        sb,
+        "DISCOVERs sent",
+        done_u64(&done, "sent"),
+        n,
+        &format!("{done:?}"),
+    );
+    let tap = vm.tap.clone();
+    sb.wait_until(
+        &format!("{n} DHCP packets of {tap} past the daemon (ACCEPT: unbound)"),
+        Duration::from_secs(10),
+        || (sb.input_count(&tap) >= before + n).then_some(()),
+    );
+}
 
 /// Daemon log lines from `from` on holding the words of `needle`.
 pub fn log_lines(sb: &Sandbox, from: usize, needle: &str) -> Vec<String> {
