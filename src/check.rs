@@ -19,7 +19,7 @@ pub fn run(config_path: &Path) -> bool {
         println!("warning: {w}");
     }
     println!("{}: configuration OK", config_path.display());
-    bindings_ok(&loaded.config.general.datapath)
+    bindings_ok(&loaded.config.fixed.general.datapath)
 }
 
 fn bindings_ok(datapath: &Path) -> bool {

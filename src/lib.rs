@@ -7,13 +7,16 @@ pub mod binding;
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod limiter;
 pub mod logging;
+pub mod logthrottle;
 pub mod privdrop;
 pub mod ra;
-pub mod ratelimit;
 pub mod reload;
 pub mod reply;
 pub mod sender;
 pub mod stats;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod wire;
 pub mod worker;

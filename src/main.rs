@@ -4,7 +4,8 @@
 use arc_swap::ArcSwap;
 use nfdhcpd::binding::links::{LinkEvent, LinkMonitor, Links};
 use nfdhcpd::binding::read::{self, Scan};
-use nfdhcpd::binding::table::{Registry, SharedSnapshot};
+use nfdhcpd::binding::snapshot::{SharedSnapshot, Slot};
+use nfdhcpd::binding::table::Registry;
 use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::config::{self, Config};
 use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
@@ -109,7 +110,7 @@ fn main() -> ExitCode {
         }
     };
     // Refused before detaching, so the message reaches the terminal.
-    if let Err(e) = daemon::check_not_running(&loaded.config.general.pidfile) {
+    if let Err(e) = daemon::check_not_running(&loaded.config.fixed.general.pidfile) {
         eprintln!("nfdhcpd: {e}");
         return ExitCode::from(1);
     }
@@ -128,7 +129,7 @@ fn main() -> ExitCode {
         Target::Stderr
     } else {
         Target::Syslog {
-            fallback: loaded.config.general.logdir.join("nfdhcpd.log"),
+            fallback: loaded.config.fixed.general.logdir.join("nfdhcpd.log"),
         }
     };
     if let Some(note) = logging::init(target, args.debug) {
@@ -206,10 +207,10 @@ fn start(
     readiness: &mut Option<Readiness>,
 ) -> Result<Never, StartError> {
     let account = match privdrop::running_as_root() {
-        true => Some(privdrop::lookup(&config.general.user)?),
+        true => Some(privdrop::lookup(&config.fixed.general.user)?),
         false => None,
     };
-    let datapath = config.general.datapath.clone();
+    let datapath = config.fixed.general.datapath.clone();
     check_state_dir(&datapath)?;
     let queues = open_queues(&config)?;
     let socket = PacketSocket::open().map_err(StartError::PacketSocket)?;
@@ -226,7 +227,7 @@ fn start(
     let registry = Arc::new(Mutex::new(Registry::new(datapath.clone(), links)));
     registry.lock().load_initial(scan.map_err(state_dir_err)?);
     let pidfile = PidFile::write(
-        &config.general.pidfile,
+        &config.fixed.general.pidfile,
         account.as_ref().map(|a| (a.uid, a.gid)),
     )?;
     if let Err(e) = drop_privileges(account.as_ref()) {
@@ -305,8 +306,8 @@ fn spawn_threads(
     dirwatch: DirWatch,
 ) -> Result<(), StartError> {
     let (send, sender_loop) = sender::channel(Arc::clone(&run.stats));
-    let (kick_tx, kick_rx) = crossbeam_channel::bounded(1024);
-    run.registry.lock().set_kick(kick_tx.clone());
+    let (changes_tx, changes_rx) = crossbeam_channel::bounded(1024);
+    run.registry.lock().notify_changes(changes_tx.clone());
     spawn("sender", move || sender_loop.run(socket))?;
     let reg = Arc::clone(&run.registry);
     spawn("inotify", move || dirwatch.run(reg))?;
@@ -321,7 +322,7 @@ fn spawn_threads(
             config: Arc::clone(&run.config),
             send: send.clone(),
             stats: Arc::clone(&run.stats),
-            kick: kick_tx.clone(),
+            changes: changes_tx.clone(),
         };
         spawn(&format!("queue-{num}"), move || w.run())?;
     }
@@ -330,7 +331,7 @@ fn spawn_threads(
         config: Arc::clone(&run.config),
         send,
         stats: Arc::clone(&run.stats),
-        kick: kick_rx,
+        changes: changes_rx,
     };
     spawn("ra-timer", move || ra.run())
 }
@@ -404,10 +405,10 @@ fn check_state_dir(path: &Path) -> Result<(), StartError> {
 
 fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, nfq::Queue)>, StartError> {
     let mut wanted = Vec::new();
-    if let Some(dhcp) = &config.dhcp {
-        wanted.push((dhcp.queue, QueueKind::Dhcp4));
+    if let Some(dhcp) = &config.fixed.dhcp {
+        wanted.push((dhcp.dhcp_queue, QueueKind::Dhcp4));
     }
-    if let Some(v6) = &config.ipv6 {
+    if let Some(v6) = &config.fixed.ipv6 {
         wanted.push((v6.rs_queue, QueueKind::RouterSolicit));
         wanted.push((v6.ns_queue, QueueKind::NeighborSolicit));
         if let Some(q) = v6.dhcpv6_queue {
@@ -449,14 +450,18 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StartError
 /// SIGUSR1: the binding table and the counters, at info.
 fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
     let snap = snapshot.load();
-    log::info!("bindings active={}", snap.len());
+    log::info!("bindings active={}", snap.iter().count());
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    for e in snap.sorted() {
-        let b = &e.binding;
+    for slot in snap.sorted() {
+        let b = slot.binding();
+        let inactive = match &*slot {
+            Slot::Active(_) => String::new(),
+            Slot::Inactive { why, .. } => format!(" inactive=\"{}\"", why.as_str()),
+        };
         log::info!(
-            "binding tap={} ifindex={} mac={} ip={} hostname={:?} subnet6={} eui64={}",
+            "binding tap={} ifindex={} mac={} ip={} hostname={:?} subnet6={} eui64={}{inactive}",
             b.tap,
-            e.ifindex,
+            slot.ifindex(),
             b.mac,
             dash(b.ip.map(|x| x.to_string())),
             b.hostname.as_deref().unwrap_or("-"),

@@ -2,13 +2,13 @@
 //!
 //! One round at start-up, then every `ra_period`; an interface that becomes active (new
 //! binding, tap created, binding changed) gets one at once, through the registry's kick
-//! channel, and so does a VM whose IPv6 stack is coming up (see [`Kick::Probe`]). The thread
+//! channel, and so does a VM whose IPv6 stack is coming up (see [`Change::Probe`]). The thread
 //! sleeps in `recv_timeout` between rounds: no other wake-ups. One interface that cannot be
 //! served never stops the round.
 
-use crate::binding::table::SharedSnapshot;
+use crate::binding::snapshot::{Change, Entry, SharedSnapshot};
 use crate::config::Config;
-use crate::reply::ndp;
+use crate::reply::ndp::{self, RaSettings};
 use crate::sender::{Frame, SendHandle, PERIODIC_CHUNK};
 use crate::stats::Stats;
 use arc_swap::ArcSwap;
@@ -21,20 +21,7 @@ use std::time::{Duration, Instant};
 /// a host asked; here, between two RAs that DAD probes bring to one tap.
 pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(3);
 
-/// Why one interface should get an RA now, outside the rounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kick {
-    /// The interface became active or its binding changed (from the registry).
-    Changed(u32),
-    /// The VM sent a DAD probe for a link-local address: its IPv6 stack is coming up. An
-    /// RA now lets the kernel start DAD for its global address alongside the link-local's,
-    /// instead of a second after, when its RS would have been answered; a VM's usable
-    /// address comes about a second sooner. At most one per [`MIN_DELAY_BETWEEN_RAS`] per
-    /// interface, so probes never turn into an RA flood.
-    Probe(u32),
-}
-
-/// When each interface last got an RA for a [`Kick::Probe`].
+/// When each interface last got an RA for a [`Change::Probe`].
 #[derive(Default)]
 struct ProbeLimit {
     last: HashMap<u32, Instant>,
@@ -65,7 +52,7 @@ pub struct RaTimer {
     pub send: SendHandle,
     pub stats: Arc<Stats>,
     /// Interfaces that should get an RA at once.
-    pub kick: Receiver<Kick>,
+    pub changes: Receiver<Change>,
 }
 
 impl RaTimer {
@@ -73,15 +60,15 @@ impl RaTimer {
         let mut next_round = Instant::now();
         let mut probes = ProbeLimit::default();
         loop {
-            let period = match self.config.load().ipv6.as_ref() {
+            let period = match self.config.load().live.ipv6.as_ref() {
                 Some(v6) => Duration::from_secs(u64::from(v6.ra_period)),
                 // IPv6 off: nothing to time; just drain kicks.
                 None => Duration::from_secs(u64::from(u32::MAX)),
             };
             let wait = next_round.saturating_duration_since(Instant::now());
-            match self.kick.recv_timeout(wait) {
-                Ok(Kick::Changed(ifindex)) => self.advertise_one(ifindex),
-                Ok(Kick::Probe(ifindex)) => {
+            match self.changes.recv_timeout(wait) {
+                Ok(Change::Changed(ifindex)) => self.advertise_one(ifindex),
+                Ok(Change::Probe(ifindex)) => {
                     if probes.allow(ifindex, Instant::now()) {
                         self.advertise_one(ifindex);
                     }
@@ -120,7 +107,7 @@ impl RaTimer {
     }
 
     fn advertise_one(&self, ifindex: u32) {
-        if let Some(entry) = self.snapshot.load().get(ifindex) {
+        if let Some(entry) = self.snapshot.load().active(ifindex) {
             if entry.running && entry.binding.subnet6.is_some() {
                 if let Some(frame) = self.advertise(entry) {
                     self.send.send_periodic(vec![frame]);
@@ -130,11 +117,11 @@ impl RaTimer {
     }
 
     /// The RA frame for one interface, if it can have one.
-    fn advertise(&self, entry: &crate::binding::table::Entry) -> Option<Frame> {
+    fn advertise(&self, entry: &Entry) -> Option<Frame> {
         let config = self.config.load();
-        let v6 = config.ipv6.as_ref()?;
+        let settings = RaSettings::of(&config)?;
         let mut buf = self.send.buffer();
-        match ndp::periodic_ra(entry, v6, &mut buf[..]) {
+        match ndp::periodic_ra(entry, settings, &mut buf[..]) {
             Ok(len) => {
                 Stats::bump(&self.stats.ra_periodic);
                 Some(Frame {

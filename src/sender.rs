@@ -12,7 +12,7 @@
 //! worker pays for the wake-up only when the sender said it is asleep, and frames that pile
 //! up meanwhile go out in one `sendmmsg` call.
 
-use crate::ratelimit::Every;
+use crate::logthrottle::Every;
 use crate::stats::Stats;
 use crate::wire::MacAddr;
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};

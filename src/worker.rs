@@ -6,11 +6,11 @@
 //! bound ones are DROPped whether or not a reply is built. A panic in a handler (a bug, never
 //! expected) is caught, counted, and the packet still gets its DROP.
 
-use crate::binding::table::{Entry, SharedSnapshot};
+use crate::binding::snapshot::{Change, SharedSnapshot, Slot};
 use crate::config::Config;
-use crate::ra::Kick;
-use crate::ratelimit::{Buckets, Every};
-use crate::reply::{self, NoReply, Outcome, ReplyKind};
+use crate::limiter::Buckets;
+use crate::logthrottle::Every;
+use crate::reply::{self, Ctx, Handled, NoReply, Outcome, Packet, ReplyKind, RequestKind};
 use crate::sender::{Frame, SendHandle, FRAME_CAP};
 use crate::stats::Stats;
 use crate::wire::dhcp4::MessageType;
@@ -22,25 +22,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Which protocol a queue carries (DESIGN.md §1 queue numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueKind {
-    Dhcp4,
-    RouterSolicit,
-    NeighborSolicit,
-    Dhcp6,
-}
-
-impl QueueKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QueueKind::Dhcp4 => "dhcp4",
-            QueueKind::RouterSolicit => "rs",
-            QueueKind::NeighborSolicit => "ns",
-            QueueKind::Dhcp6 => "dhcp6",
-        }
-    }
-}
+pub use crate::reply::QueueKind;
 
 /// Payload bytes the kernel copies to us per packet. DHCP messages fit easily; a larger
 /// packet (hostile VM) arrives truncated instead of overflowing nfq's receive buffer, and
@@ -128,16 +110,16 @@ pub struct Worker {
     pub config: Arc<ArcSwap<Config>>,
     pub send: SendHandle,
     pub stats: Arc<Stats>,
-    /// To the RA timer: a VM whose IPv6 stack is coming up (see [`Kick::Probe`]).
-    pub kick: Sender<Kick>,
+    /// To the RA timer: a VM whose IPv6 stack is coming up (see [`Change::Probe`]).
+    pub changes: Sender<Change>,
 }
 
 impl Worker {
     /// Serves the queue forever.
     pub fn run(mut self) {
         let mut scratch: Option<Box<[u8; FRAME_CAP]>> = None;
-        let general = &self.config.load().general;
-        let mut buckets = Buckets::new(general.rate_limit, general.rate_burst);
+        let limits = &self.config.load().live.general;
+        let mut buckets = Buckets::new(limits.rate_limit, limits.rate_burst);
         let mut recv_errors = Every::new(Duration::from_secs(10));
         loop {
             let mut msg = match self.queue.recv() {
@@ -186,87 +168,83 @@ impl Worker {
             port => port,
         };
         let snapshot = self.snapshot.load();
-        let Some(entry) = snapshot.get(ifindex) else {
+        let Some(slot) = snapshot.get(ifindex) else {
             Stats::bump(&self.stats.accepted_unbound);
             return Verdict::Accept;
         };
         Stats::bump(&self.stats.dropped_bound);
         let config = self.config.load();
-        buckets.set_limits(config.general.rate_limit, config.general.rate_burst);
+        let limits = &config.live.general;
+        buckets.set_limits(limits.rate_limit, limits.rate_burst);
         if !buckets.allow(ifindex, Instant::now()) {
             Stats::bump(&self.stats.drop_rate_limited);
             return Verdict::Drop;
         }
-        let buf = scratch.get_or_insert_with(|| self.send.buffer());
-        let frame_src = msg.get_hw_addr().and_then(MacAddr::from_slice);
-        let payload = msg.get_payload();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.handle(&config, payload, frame_src, entry, &mut buf[..])
-        }));
-        match result {
-            Ok(Outcome::Reply { len, kind }) => {
-                self.count_reply(kind);
-                log::debug!("reply tap={} kind={kind:?} len={len}", entry.binding.tap);
-                if let Some(buf) = scratch.take() {
-                    self.send.send(Frame { ifindex, len, buf });
-                }
+        let entry = match slot {
+            Slot::Active(entry) => entry,
+            Slot::Inactive { binding, .. } => {
+                self.count_no_reply(&binding.tap, NoReply::NoHostMac);
+                return Verdict::Drop;
             }
-            Ok(Outcome::NoReply(why)) => {
-                self.count_no_reply(entry, why);
-                if why == (NoReply::Dad { link_local: true }) && entry.binding.subnet6.is_some() {
-                    // Full only if the RA timer is far behind; a lost kick costs only an
-                    // early RA (the VM's RS still gets its answer).
-                    let _ = self.kick.try_send(Kick::Probe(ifindex));
+        };
+        let buf = scratch.get_or_insert_with(|| self.send.buffer());
+        let pkt = Packet {
+            ip: msg.get_payload(),
+            frame_src: msg.get_hw_addr().and_then(MacAddr::from_slice),
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let ctx = Ctx {
+                entry,
+                config: &config,
+                out: &mut buf[..],
+            };
+            reply::handle(self.kind, &pkt, ctx)
+        }));
+        let tap = &entry.binding.tap;
+        match result {
+            Ok(Handled { request, outcome }) => {
+                self.count_request(request);
+                match outcome {
+                    Outcome::Reply { len, kind } => {
+                        self.count_reply(kind);
+                        log::debug!("reply tap={tap} kind={kind:?} len={len}");
+                        if let Some(buf) = scratch.take() {
+                            self.send.send(Frame { ifindex, len, buf });
+                        }
+                    }
+                    Outcome::NoReply(why) => {
+                        self.count_no_reply(tap, why);
+                        if why == (NoReply::Dad { link_local: true })
+                            && entry.binding.subnet6.is_some()
+                        {
+                            // Full only if the RA timer is far behind; a lost notice costs
+                            // only an early RA (the VM's RS still gets its answer).
+                            let _ = self.changes.try_send(Change::Probe(ifindex));
+                        }
+                    }
                 }
             }
             Err(_) => {
                 Stats::bump(&self.stats.drop_internal_error);
-                log::error!("handler panicked tap={}; packet dropped", entry.binding.tap);
+                log::error!("handler panicked tap={tap}; packet dropped");
             }
         }
         Verdict::Drop
     }
 
-    fn handle(
-        &self,
-        config: &Config,
-        payload: &[u8],
-        frame_src: Option<MacAddr>,
-        entry: &Entry,
-        out: &mut [u8],
-    ) -> Outcome {
-        // A reload may have switched the feature off: bound taps still get their DROP.
-        let disabled = Outcome::NoReply(NoReply::UnexpectedType);
-        match (self.kind, config.dhcp.as_ref(), config.ipv6.as_ref()) {
-            (QueueKind::Dhcp4, Some(dhcp), _) => {
-                let (msg_type, outcome) =
-                    reply::dhcp4::handle(payload, frame_src, entry, dhcp, out);
-                self.count_dhcp4_type(msg_type);
-                outcome
-            }
-            (QueueKind::RouterSolicit, _, Some(v6)) => {
-                reply::ndp::handle_rs(payload, frame_src, entry, v6, out)
-            }
-            (QueueKind::NeighborSolicit, _, Some(_)) => {
-                reply::ndp::handle_ns(payload, frame_src, entry, out)
-            }
-            (QueueKind::Dhcp6, _, Some(v6)) => {
-                reply::dhcp6::handle(payload, frame_src, entry, v6, out)
-            }
-            _ => disabled,
-        }
-    }
-
-    fn count_dhcp4_type(&self, t: Option<MessageType>) {
+    /// DHCPv4 requests by message type (the other protocols have one request type each).
+    fn count_request(&self, request: Option<RequestKind>) {
         let s = &self.stats;
+        let Some(RequestKind::Dhcp4(t)) = request else {
+            return;
+        };
         let counter = match t {
-            None => return,
-            Some(MessageType::Discover) => &s.dhcp4_discover,
-            Some(MessageType::Request) => &s.dhcp4_request,
-            Some(MessageType::Inform) => &s.dhcp4_inform,
-            Some(MessageType::Release) => &s.dhcp4_release,
-            Some(MessageType::Decline) => &s.dhcp4_decline,
-            Some(_) => &s.dhcp4_other_type,
+            MessageType::Discover => &s.dhcp4_discover,
+            MessageType::Request => &s.dhcp4_request,
+            MessageType::Inform => &s.dhcp4_inform,
+            MessageType::Release => &s.dhcp4_release,
+            MessageType::Decline => &s.dhcp4_decline,
+            _ => &s.dhcp4_other_type,
         };
         Stats::bump(counter);
     }
@@ -283,7 +261,7 @@ impl Worker {
         });
     }
 
-    fn count_no_reply(&self, entry: &Entry, why: NoReply) {
+    fn count_no_reply(&self, tap: &str, why: NoReply) {
         let s = &self.stats;
         let counter = match why {
             NoReply::Malformed(_) => &s.drop_malformed,
@@ -301,9 +279,8 @@ impl Worker {
         };
         Stats::bump(counter);
         log::debug!(
-            "no reply queue={} tap={} reason={}",
+            "no reply queue={} tap={tap} reason={}",
             self.num,
-            entry.binding.tap,
             why.as_str()
         );
     }

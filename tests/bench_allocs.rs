@@ -9,9 +9,10 @@
 //! of tests/bench/bench.py counts the whole daemon.
 
 use nfdhcpd::binding::links::{Link, LinkEvent, Links};
-use nfdhcpd::binding::table::{Registry, SharedSnapshot};
+use nfdhcpd::binding::snapshot::{Entry, SharedSnapshot};
+use nfdhcpd::binding::table::Registry;
 use nfdhcpd::config::Config;
-use nfdhcpd::reply::{dhcp4, dhcp6, ndp, Outcome};
+use nfdhcpd::reply::{self, Ctx, Outcome, Packet, QueueKind};
 use nfdhcpd::wire::frame::{self, Ipv6Header, ETH_HDR_LEN, IPV6_PAYLOAD_OFFSET};
 use nfdhcpd::wire::ndp::{NeighborSolicit, RouterSolicit};
 use nfdhcpd::wire::MacAddr;
@@ -94,7 +95,10 @@ fn world() -> (SharedSnapshot, Config) {
     let mut reg = Registry::new(dir.clone(), links);
     reg.rescan().expect("rescan");
     let snapshot = reg.shared();
-    assert!(snapshot.load().get(IFINDEX).is_some(), "binding resolved");
+    assert!(
+        snapshot.load().active(IFINDEX).is_some(),
+        "binding resolved"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let config = nfdhcpd::config::parse("bench.conf".as_ref(), CONF)
         .expect("config")
@@ -205,8 +209,6 @@ fn hot_path_allocations_per_request() {
     let before = allocs();
     std::hint::black_box(vec![0u8; 16]);
     assert!(allocs() > before, "the counting allocator counts");
-    let dhcp = config.dhcp.as_ref().expect("dhcp");
-    let v6 = config.ipv6.as_ref().expect("ipv6");
     let mut out = vec![0u8; 1514];
     let discover = dhcp_packet(0x1234, &[53, 1, 1, 55, 4, 1, 3, 6, 15]);
     let request = dhcp_packet(
@@ -237,26 +239,25 @@ fn hot_path_allocations_per_request() {
     let src = Some(VM_MAC);
     let mut results = Vec::new();
     // What `Worker::process` does per packet, minus the syscalls.
-    let mut run =
-        |what: &str, f: &mut dyn FnMut(&nfdhcpd::binding::table::Entry, &mut [u8]) -> Outcome| {
-            let per = per_request(what, || {
-                let snap = snapshot.load();
-                let entry = snap.get(IFINDEX).expect("bound");
-                f(entry, &mut out)
-            });
-            results.push((what.to_string(), per));
-        };
-    run("dhcp4 DISCOVER->OFFER", &mut |e, o| {
-        dhcp4::handle(&discover, src, e, dhcp, o).1
-    });
-    run("dhcp4 REQUEST->ACK", &mut |e, o| {
-        dhcp4::handle(&request, src, e, dhcp, o).1
-    });
-    run("ndp RS->RA", &mut |e, o| ndp::handle_rs(&rs, src, e, v6, o));
-    run("ndp NS->NA", &mut |e, o| ndp::handle_ns(&ns, src, e, o));
-    run("dhcp6 INFORMATION-REQUEST->REPLY", &mut |e, o| {
-        dhcp6::handle(&ir, src, e, v6, o)
-    });
+    let mut run = |what: &str, kind: QueueKind, ip: &[u8]| {
+        let per = per_request(what, || {
+            let snap = snapshot.load();
+            let entry: &Entry = snap.active(IFINDEX).expect("bound");
+            let pkt = Packet { ip, frame_src: src };
+            let ctx = Ctx {
+                entry,
+                config: &config,
+                out: &mut out,
+            };
+            reply::handle(kind, &pkt, ctx).outcome
+        });
+        results.push((what.to_string(), per));
+    };
+    run("dhcp4 DISCOVER->OFFER", QueueKind::Dhcp4, &discover);
+    run("dhcp4 REQUEST->ACK", QueueKind::Dhcp4, &request);
+    run("ndp RS->RA", QueueKind::RouterSolicit, &rs);
+    run("ndp NS->NA", QueueKind::NeighborSolicit, &ns);
+    run("dhcp6 INFORMATION-REQUEST->REPLY", QueueKind::Dhcp6, &ir);
     let dhcp_allocs: f64 = results
         .iter()
         .filter(|(w, _)| w.starts_with("dhcp4"))

@@ -3,6 +3,7 @@
 pub mod file;
 pub mod links;
 pub mod read;
+pub mod snapshot;
 pub mod table;
 #[cfg(test)]
 mod testdir;

@@ -9,62 +9,12 @@
 use super::file::{self, Binding};
 use super::links::{LinkEvent, Links};
 use super::read::{self, LoadError, Scan};
-use crate::ra::Kick;
-use crate::wire::MacAddr;
+use super::snapshot::{Change, Entry, SharedSnapshot, Slot, Snapshot};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// A binding whose tap exists, with the host-side facts replies need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub binding: Arc<Binding>,
-    /// The tap's ifindex: the key NFQUEUE packets are looked up by, and where replies go.
-    pub ifindex: u32,
-    /// INDEV's MAC: the source of every reply. None while INDEV is missing.
-    pub host_mac: Option<MacAddr>,
-    /// The HOSTNAME's domain as a one-item search list, for RA DNSSL and DHCPv6 when no
-    /// `domains` are configured.
-    pub fallback_domains: Vec<String>,
-    /// The tap is operationally up. A change makes a new entry, so a VM whose link just
-    /// came up gets its RA at once (the registry kicks the RA timer for changed entries).
-    pub running: bool,
-}
-
-/// What workers read: bound taps by ifindex.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    by_ifindex: HashMap<u32, Arc<Entry>>,
-}
-
-impl Snapshot {
-    pub fn get(&self, ifindex: u32) -> Option<&Arc<Entry>> {
-        self.by_ifindex.get(&ifindex)
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_ifindex.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_ifindex.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Entry>> {
-        self.by_ifindex.values()
-    }
-
-    /// Entries sorted by tap name, for the SIGUSR1 dump.
-    pub fn sorted(&self) -> Vec<Arc<Entry>> {
-        let mut v: Vec<_> = self.by_ifindex.values().cloned().collect();
-        v.sort_by(|a, b| a.binding.tap.cmp(&b.binding.tap));
-        v
-    }
-}
-
-pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// The writer side: parsed files, known links, and what was last published.
 ///
@@ -77,12 +27,12 @@ pub struct Registry {
     /// INDEV name -> taps whose binding names it (a link event re-resolves these).
     indev_users: HashMap<String, BTreeSet<String>>,
     links: Links,
-    published: HashMap<String, Arc<Entry>>,
+    published: HashMap<String, Arc<Slot>>,
     /// Taps already reported inactive, so each is reported once until it changes.
     inactive: BTreeSet<String>,
     shared: SharedSnapshot,
     /// Told the ifindex of every entry that became active or changed (for an immediate RA).
-    kick: Option<crossbeam_channel::Sender<Kick>>,
+    changes: Option<crossbeam_channel::Sender<Change>>,
     /// Per-binding transitions at debug level (the start-up load; see `load_initial`).
     quiet: bool,
 }
@@ -96,15 +46,15 @@ impl Registry {
             links,
             published: HashMap::new(),
             inactive: BTreeSet::new(),
-            kick: None,
+            changes: None,
             quiet: false,
             shared: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
         }
     }
 
-    /// Where to announce interfaces that became active.
-    pub fn set_kick(&mut self, kick: crossbeam_channel::Sender<Kick>) {
-        self.kick = Some(kick);
+    /// Where to announce interfaces that became active or changed.
+    pub fn notify_changes(&mut self, changes: crossbeam_channel::Sender<Change>) {
+        self.changes = Some(changes);
     }
 
     /// The handle workers read.
@@ -165,7 +115,11 @@ impl Registry {
         self.quiet = true;
         self.apply_scan(scan);
         self.quiet = false;
-        let active = self.published.len();
+        let active = self
+            .published
+            .values()
+            .filter(|s| s.active().is_some())
+            .count();
         log::info!(
             "bindings loaded files={} active={active} inactive={} refused={refused}",
             self.files.len(),
@@ -277,15 +231,18 @@ impl Registry {
                 .map(Arc::new);
             let old = self.published.get(&tap).cloned();
             if let Some(old) = &old {
-                if table.get(&old.ifindex).is_some_and(|e| Arc::ptr_eq(e, old)) {
-                    table.remove(&old.ifindex);
+                if table
+                    .get(&old.ifindex())
+                    .is_some_and(|e| Arc::ptr_eq(e, old))
+                {
+                    table.remove(&old.ifindex());
                 }
             }
             self.note_change(&tap, old.as_deref(), new.as_deref());
             match new {
-                Some(entry) => {
-                    table.insert(entry.ifindex, Arc::clone(&entry));
-                    self.published.insert(tap, entry);
+                Some(slot) => {
+                    table.insert(slot.ifindex(), Arc::clone(&slot));
+                    self.published.insert(tap, slot);
                 }
                 None => {
                     self.published.remove(&tap);
@@ -296,18 +253,18 @@ impl Registry {
     }
 
     /// Logs a tap's transition (active, changed, inactive) and kicks the RA timer.
-    fn note_change(&mut self, tap: &str, old: Option<&Entry>, new: Option<&Entry>) {
+    fn note_change(&mut self, tap: &str, old: Option<&Slot>, new: Option<&Slot>) {
         let level = match self.quiet {
             true => log::Level::Debug,
             false => log::Level::Info,
         };
         match new {
-            Some(entry) => {
+            Some(slot) => {
                 self.inactive.remove(tap);
-                if old != Some(entry) {
-                    log_active(entry, level);
-                    if let Some(kick) = &self.kick {
-                        let _ = kick.try_send(Kick::Changed(entry.ifindex));
+                if old != Some(slot) {
+                    log_active(slot, level);
+                    if let (Some(changes), Some(entry)) = (&self.changes, slot.active()) {
+                        let _ = changes.try_send(Change::Changed(entry.ifindex));
                     }
                 }
             }
@@ -325,44 +282,37 @@ impl Registry {
         }
     }
 
-    fn resolve(&self, binding: &Arc<Binding>) -> Option<Entry> {
+    fn resolve(&self, binding: &Arc<Binding>) -> Option<Slot> {
         let tap = self.links.by_name(&binding.tap)?;
-        let host_mac = self.links.by_name(&binding.indev).and_then(|l| l.mac);
-        Some(Entry {
-            binding: Arc::clone(binding),
-            ifindex: tap.ifindex,
-            host_mac,
-            fallback_domains: binding
-                .hostname
-                .as_deref()
-                .and_then(crate::reply::hostname_domain)
-                .map(|d| vec![d.to_owned()])
-                .unwrap_or_default(),
-            running: tap.running,
-        })
+        Some(Entry::resolve(
+            binding,
+            tap,
+            self.links.by_name(&binding.indev),
+        ))
     }
 }
 
-fn log_active(entry: &Entry, level: log::Level) {
-    let b = &entry.binding;
+fn log_active(slot: &Slot, level: log::Level) {
+    let b = slot.binding();
+    let running = slot.active().is_some_and(|e| e.running);
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     log::log!(
         level,
-        "binding active tap={} ifindex={} running={} indev={} mac={} ip={} hostname={:?} subnet6={}",
+        "binding active tap={} ifindex={} running={running} indev={} mac={} ip={} hostname={:?} subnet6={}",
         b.tap,
-        entry.ifindex,
-        entry.running,
+        slot.ifindex(),
         b.indev,
         b.mac,
         opt(b.ip.map(|x| x.to_string())),
         b.hostname.as_deref().unwrap_or("-"),
         opt(b.subnet6.map(|x| x.to_string())),
     );
-    if entry.host_mac.is_none() {
+    if let Slot::Inactive { why, .. } = slot {
         log::warn!(
-            "binding tap={} indev={} reason=\"INDEV has no MAC or does not exist; no replies until it does\"",
+            "binding tap={} indev={} reason=\"{}\"",
             b.tap,
-            b.indev
+            b.indev,
+            why.as_str()
         );
     }
 }
@@ -372,6 +322,7 @@ mod tests {
     use super::*;
     use crate::binding::links::Link;
     use crate::binding::testdir::{dir, Dir};
+    use crate::wire::MacAddr;
 
     fn write(d: &Dir, tap: &str, indev: &str, ip: &str) {
         let text = format!("INDEV={indev}\nMAC=aa:6b:39:22:33:44\nIP={ip}\n");
@@ -390,7 +341,7 @@ mod tests {
     fn ip_at(reg: &Registry, ifindex: u32) -> Option<String> {
         let snap = reg.shared().load_full();
         snap.get(ifindex)
-            .and_then(|e| e.binding.ip)
+            .and_then(|e| e.binding().ip)
             .map(|i| i.to_string())
     }
 
@@ -408,7 +359,8 @@ mod tests {
         assert_eq!(ip_at(&reg, 5).as_deref(), Some("192.0.2.20"));
         // The untouched entry is shared, not rebuilt.
         let after = reg.shared().load_full();
-        assert!(Arc::ptr_eq(before.get(6).unwrap(), after.get(6).unwrap()));
+        let (a, b) = (before.get(6).unwrap(), after.get(6).unwrap());
+        assert!(std::ptr::eq(a, b));
         reg.file_removed("tap0");
         assert_eq!(ip_at(&reg, 5), None);
         assert_eq!(reg.file_count(), 1);
@@ -439,13 +391,17 @@ mod tests {
         write(&d, "tap0", "br0", "192.0.2.10");
         write(&d, "tap1", "br0", "192.0.2.11");
         reg.rescan().unwrap();
-        let mac = |reg: &Registry, i| reg.shared().load().get(i).and_then(|e| e.host_mac);
+        let mac = |reg: &Registry, i| reg.shared().load().active(i).map(|e| e.host_mac);
         assert_eq!(mac(&reg, 5), Some(MacAddr([2, 0, 0, 0, 0, 3])));
         reg.links_changed(vec![up(3, "br0", 33)]);
         assert_eq!(mac(&reg, 5), Some(MacAddr([2, 0, 0, 0, 0, 33])));
         assert_eq!(mac(&reg, 6), Some(MacAddr([2, 0, 0, 0, 0, 33])));
         reg.links_changed(vec![LinkEvent::Gone { ifindex: 3 }]);
         assert_eq!(mac(&reg, 5), None, "bound, but nothing to send from");
+        assert!(
+            reg.shared().load().get(5).is_some(),
+            "still bound: its packets are dropped"
+        );
     }
 
     #[test]

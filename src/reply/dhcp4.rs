@@ -4,33 +4,43 @@
 //! REFERENCE.md §1.6, plus T2 (option 59) and RFC 2131 §4.1 reply addressing (broadcast
 //! flag, ciaddr, broadcast NAK), which the original ignored.
 
-use super::{NoReply, Outcome, ReplyKind};
-use crate::binding::table::Entry;
-use crate::config::Dhcp;
+use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
+use crate::binding::snapshot::{hostname_domain, Entry};
+use crate::config::{Config, Dhcp};
 use crate::wire::dhcp4::{option, MessageType, ReplyHeader, ReplyWriter, Request};
 use crate::wire::frame::{self, Ipv4UdpHeader, IPV4_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 use std::net::Ipv4Addr;
 
-/// Handles one DHCP packet from a bound tap. `ip_packet` starts at the IPv4 header (as
-/// NFQUEUE hands it), `frame_src` is the Ethernet source the kernel saw. The reply frame is
-/// written into `out`. Returns the client's message type (when it parsed) for counters.
-pub fn handle(
-    ip_packet: &[u8],
-    frame_src: Option<MacAddr>,
-    entry: &Entry,
-    cfg: &Dhcp,
-    out: &mut [u8],
-) -> (Option<MessageType>, Outcome) {
-    let req = match frame::parse_ipv4_udp(ip_packet).and_then(|udp| Request::parse(udp.payload)) {
-        Ok(r) => r,
-        Err(e) => return (None, Outcome::NoReply(NoReply::Malformed(e))),
-    };
-    let outcome = match decide(&req, frame_src, entry, cfg) {
-        Ok(plan) => build(&plan, &req, entry, cfg, out),
-        Err(why) => Outcome::NoReply(why),
-    };
-    (Some(req.message_type), outcome)
+/// DHCPv4 from a bound tap: `Packet::ip` starts at the IPv4 header.
+pub(super) struct Dhcp4;
+
+impl Handler for Dhcp4 {
+    type Request<'p> = Request;
+    type Settings<'c> = &'c Dhcp;
+
+    fn settings(config: &Config) -> Option<&Dhcp> {
+        config.live.dhcp.as_ref()
+    }
+
+    fn parse(ip: &[u8]) -> Result<Request, WireError> {
+        frame::parse_ipv4_udp(ip).and_then(|udp| Request::parse(udp.payload))
+    }
+
+    fn kind(req: &Request) -> RequestKind {
+        RequestKind::Dhcp4(req.message_type)
+    }
+
+    fn claimed_mac(req: &Request) -> Option<MacAddr> {
+        Some(req.chaddr)
+    }
+
+    fn answer(req: &Request, _pkt: &Packet, cfg: &Dhcp, ctx: Ctx) -> Outcome {
+        match decide(req, ctx.entry, cfg) {
+            Ok(plan) => build(&plan, req, ctx.entry, cfg, ctx.out),
+            Err(why) => Outcome::NoReply(why),
+        }
+    }
 }
 
 /// What to answer, decided before any byte is written.
@@ -42,17 +52,8 @@ struct Plan {
     yiaddr: Ipv4Addr,
 }
 
-fn decide(
-    req: &Request,
-    frame_src: Option<MacAddr>,
-    entry: &Entry,
-    cfg: &Dhcp,
-) -> Result<Plan, NoReply> {
+fn decide(req: &Request, entry: &Entry, cfg: &Dhcp) -> Result<Plan, NoReply> {
     let b = &entry.binding;
-    let spoofed = frame_src != Some(b.mac) || req.chaddr != b.mac;
-    if spoofed && !b.macspoof {
-        return Err(NoReply::Spoofed);
-    }
     let kind = match req.message_type {
         MessageType::Discover => ReplyKind::Offer,
         MessageType::Request | MessageType::Inform => ReplyKind::Ack,
@@ -61,11 +62,10 @@ fn decide(
     };
     let ip = b.ip.ok_or(NoReply::NoIp)?;
     let server = server_addr(entry, cfg).ok_or(NoReply::NoServerAddr)?;
-    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
     let mut plan = Plan {
         kind,
         server,
-        host_mac,
+        host_mac: entry.host_mac,
         yiaddr: ip,
     };
     match req.message_type {
@@ -234,7 +234,7 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
     let domain = cfg
         .domain
         .as_deref()
-        .or_else(|| hostname.and_then(super::hostname_domain));
+        .or_else(|| hostname.and_then(hostname_domain));
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
         w.option_str(option::DOMAIN_NAME, d)?;
     }
@@ -244,22 +244,29 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::testutil::{binding, entry, HOST_MAC, VM_MAC};
+    use crate::reply::{Handled, QueueKind};
+    use crate::testing::{self, binding, entry, HOST_MAC, VM_MAC};
     use dhcproto::v4::{self, DhcpOption as Opt, Flags, OptionCode};
     use dhcproto::{Decodable, Encodable};
 
     const IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 
     fn cfg() -> Dhcp {
-        Dhcp {
-            queue: 42,
-            lease_lifetime: 604800,
-            lease_renewal: 3600,
-            server_ip: Some(Ipv4Addr::new(192, 0, 2, 1)),
-            server_on_link: false,
-            nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
-            domain: Some("example.com".into()),
-        }
+        testing::dhcp()
+    }
+
+    /// The daemon's handler with `c` as the live `[dhcp]` settings.
+    fn handle(
+        ip: &[u8],
+        frame_src: Option<MacAddr>,
+        e: &Entry,
+        c: &Dhcp,
+        out: &mut [u8],
+    ) -> (Option<RequestKind>, Outcome) {
+        let config = testing::config().dhcp(|d| *d = c.clone()).build();
+        let Handled { request, outcome } =
+            testing::handle(QueueKind::Dhcp4, ip, frame_src, e, &config, out);
+        (request, outcome)
     }
 
     /// A client message as dhcproto encodes it, in an IPv4/UDP packet as NFQUEUE hands it.
@@ -558,15 +565,14 @@ mod tests {
     }
 
     #[test]
-    fn no_ip_and_no_host_mac() {
+    fn no_ip() {
         let mut b = binding();
         b.ip = None;
         b.subnet = None;
         let req = request(v4::MessageType::Discover, |_| {});
         assert_eq!(answer(&req, &entry(b), &cfg()).err(), Some(NoReply::NoIp));
-        let mut e = entry(binding());
-        e.host_mac = None;
-        assert_eq!(answer(&req, &e, &cfg()).err(), Some(NoReply::NoHostMac));
+        // A binding without a host MAC never reaches a handler: binding::snapshot makes it
+        // inactive (tested there).
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! address (not an EUI-64 guess), the server DUID is stable per interface (DUID-LL of INDEV's
 //! MAC, not a new DUID-LLT per reply), the source MAC is checked like for RS/NS.
 
-use super::{NoReply, Outcome, ReplyKind};
-use crate::binding::table::Entry;
-use crate::config::Ipv6;
+use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
+use crate::binding::snapshot::Entry;
+use crate::config::{Config, Ipv6};
 use crate::wire::dhcp6::{self, msg_type, option, ReplyWriter, Request};
-use crate::wire::frame::{self, Ipv6Header, IPV6_UDP_PAYLOAD_OFFSET};
+use crate::wire::frame::{self, Ipv6Header, Ipv6Udp, IPV6_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 
 /// RFC 8415 §21.23: IRT_DEFAULT, one day.
@@ -17,78 +17,91 @@ const INFORMATION_REFRESH_TIME: u32 = 86_400;
 /// Hop limit for the UDP reply; it only ever crosses the tap.
 const HOP_LIMIT: u8 = 64;
 
-/// Handles one DHCPv6 packet from a bound tap.
-pub fn handle(
-    ip_packet: &[u8],
-    frame_src: Option<MacAddr>,
-    entry: &Entry,
-    cfg: &Ipv6,
-    out: &mut [u8],
-) -> Outcome {
-    let parsed = frame::parse_ipv6_udp(ip_packet)
-        .and_then(|udp| Request::parse(udp.payload).map(|req| (udp, req)));
-    let (udp, req) = match parsed {
+/// DHCPv6 from a bound tap: `Packet::ip` starts at the IPv6 header.
+pub(super) struct Dhcp6;
+
+impl Handler for Dhcp6 {
+    type Request<'p> = (Ipv6Udp<'p>, Request<'p>);
+    type Settings<'c> = &'c Ipv6;
+
+    fn settings(config: &Config) -> Option<&Ipv6> {
+        config.live.ipv6.as_ref()
+    }
+
+    fn parse(ip: &[u8]) -> Result<(Ipv6Udp<'_>, Request<'_>), WireError> {
+        let udp = frame::parse_ipv6_udp(ip)?;
         // RFC 8415 §13.1: clients send from a link-local address; `::` cannot be answered.
-        Ok((udp, _)) if udp.src.is_unspecified() => {
-            return Outcome::NoReply(NoReply::Malformed(WireError::BadAddress))
+        if udp.src.is_unspecified() {
+            return Err(WireError::BadAddress);
         }
-        Ok(x) => x,
-        Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
-    };
-    let host_mac = match check(&req, frame_src, entry) {
-        Ok(m) => m,
-        Err(why) => return Outcome::NoReply(why),
-    };
-    let hdr = Ipv6Header {
-        src_mac: host_mac,
-        dst_mac: frame_src.unwrap_or(entry.binding.mac),
-        src_ip: host_mac.link_local(),
-        dst_ip: udp.src,
-        hop_limit: HOP_LIMIT,
-    };
-    match write_reply(&req, entry, cfg, host_mac, out)
-        .and_then(|len| frame::emit_ipv6_udp(out, &hdr, dhcp6::SERVER_PORT, udp.src_port, len))
-    {
-        Ok(len) => Outcome::Reply {
-            len,
-            kind: ReplyKind::Dhcp6Reply,
-        },
-        Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
+        let req = Request::parse(udp.payload)?;
+        Ok((udp, req))
+    }
+
+    fn kind(_: &(Ipv6Udp<'_>, Request<'_>)) -> RequestKind {
+        RequestKind::Dhcp6
+    }
+
+    /// DHCPv6 carries no link-layer address the spoof check could compare.
+    fn claimed_mac(_: &(Ipv6Udp<'_>, Request<'_>)) -> Option<MacAddr> {
+        None
+    }
+
+    fn answer(
+        (udp, req): &(Ipv6Udp<'_>, Request<'_>),
+        pkt: &Packet,
+        cfg: &Ipv6,
+        ctx: Ctx,
+    ) -> Outcome {
+        let entry = ctx.entry;
+        if let Err(why) = check(req, entry) {
+            return Outcome::NoReply(why);
+        }
+        let host_mac = entry.host_mac;
+        let hdr = Ipv6Header {
+            src_mac: host_mac,
+            dst_mac: pkt.frame_src.unwrap_or(entry.binding.mac),
+            src_ip: host_mac.link_local(),
+            dst_ip: udp.src,
+            hop_limit: HOP_LIMIT,
+        };
+        let out = ctx.out;
+        match write_reply(req, entry, cfg, out)
+            .and_then(|len| frame::emit_ipv6_udp(out, &hdr, dhcp6::SERVER_PORT, udp.src_port, len))
+        {
+            Ok(len) => Outcome::Reply {
+                len,
+                kind: ReplyKind::Dhcp6Reply,
+            },
+            Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
+        }
     }
 }
 
 /// RFC 8415 §16.12: an Information-Request with an IA, or for another server, is discarded.
-fn check(req: &Request<'_>, frame_src: Option<MacAddr>, entry: &Entry) -> Result<MacAddr, NoReply> {
-    let b = &entry.binding;
-    if frame_src != Some(b.mac) && !b.macspoof {
-        return Err(NoReply::Spoofed);
-    }
-    if req.msg_type != msg_type::INFORMATION_REQUEST {
-        return Err(NoReply::UnexpectedType);
-    }
-    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
-    if req.has_ia {
+fn check(req: &Request<'_>, entry: &Entry) -> Result<(), NoReply> {
+    if req.msg_type != msg_type::INFORMATION_REQUEST || req.has_ia {
         return Err(NoReply::UnexpectedType);
     }
     if req
         .server_id
-        .is_some_and(|id| id != dhcp6::duid_ll(host_mac))
+        .is_some_and(|id| id != dhcp6::duid_ll(entry.host_mac))
     {
         return Err(NoReply::OtherServer);
     }
-    if b.subnet6.is_none() {
+    if entry.binding.subnet6.is_none() {
         return Err(NoReply::NoIpv6);
     }
-    Ok(host_mac)
+    Ok(())
 }
 
 fn write_reply(
     req: &Request<'_>,
     entry: &Entry,
     cfg: &Ipv6,
-    host_mac: MacAddr,
     out: &mut [u8],
 ) -> Result<usize, WireError> {
+    let host_mac = entry.host_mac;
     let buf = out
         .get_mut(IPV6_UDP_PAYLOAD_OFFSET..)
         .ok_or(WireError::BufferTooSmall)?;
@@ -107,7 +120,8 @@ fn write_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::testutil::{self, entry, udp6_packet, v6cfg, vm_ll, HOST_MAC, VM_MAC};
+    use crate::reply::QueueKind;
+    use crate::testing::{self as testutil, entry, udp6_packet, vm_ll, HOST_MAC, VM_MAC};
     use crate::wire::frame::ETH_HDR_LEN;
     use dhcproto::v6::{self, DhcpOption as Opt, OptionCode};
     use dhcproto::{Decodable, Encodable};
@@ -121,7 +135,21 @@ mod tests {
         udp6_packet(546, 547, &m.to_vec().expect("encode"))
     }
 
-    fn answer(pkt: &[u8], frame_src: MacAddr, e: &Entry, cfg: &Ipv6) -> Result<Vec<u8>, NoReply> {
+    fn v6cfg() -> Config {
+        testutil::config().build()
+    }
+
+    fn handle(
+        pkt: &[u8],
+        frame_src: Option<MacAddr>,
+        e: &Entry,
+        cfg: &Config,
+        out: &mut [u8],
+    ) -> Outcome {
+        testutil::handle(QueueKind::Dhcp6, pkt, frame_src, e, cfg, out).outcome
+    }
+
+    fn answer(pkt: &[u8], frame_src: MacAddr, e: &Entry, cfg: &Config) -> Result<Vec<u8>, NoReply> {
         let mut out = [0xa5u8; 1514];
         match handle(pkt, Some(frame_src), e, cfg, &mut out) {
             Outcome::Reply { len, .. } => Ok(out[..len].to_vec()),
@@ -159,7 +187,7 @@ mod tests {
         );
         assert_eq!(
             m.opts().get(OptionCode::DomainNameServers),
-            Some(&Opt::DomainNameServers(v6cfg().nameservers))
+            Some(&Opt::DomainNameServers(testutil::ipv6().nameservers))
         );
         let Some(Opt::DomainSearchList(names)) = m.opts().get(OptionCode::DomainSearchList) else {
             panic!("no domain list");
@@ -187,8 +215,7 @@ mod tests {
     fn domains_fall_back_to_hostname() {
         let mut b = testutil::binding();
         b.hostname = Some("vm1.example.org".into());
-        let mut cfg = v6cfg();
-        cfg.domains.clear();
+        let cfg = testutil::config().ipv6(|v| v.domains.clear()).build();
         let frame = answer(&info_request(), VM_MAC, &entry(b), &cfg).unwrap();
         let udp = frame::parse_ipv6_udp(&frame[ETH_HDR_LEN..]).unwrap();
         let m = v6::Message::from_bytes(udp.payload).unwrap();

@@ -5,11 +5,131 @@
 pub mod dhcp4;
 pub mod dhcp6;
 pub mod ndp;
-#[cfg(test)]
-mod testutil;
 
-use crate::binding::table::Entry;
-use crate::wire::WireError;
+use crate::binding::snapshot::Entry;
+use crate::config::Config;
+use crate::wire::{dhcp4::MessageType, MacAddr, WireError};
+
+/// Which protocol a queue carries (DESIGN.md §1 queue numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueKind {
+    Dhcp4,
+    RouterSolicit,
+    NeighborSolicit,
+    Dhcp6,
+}
+
+impl QueueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueKind::Dhcp4 => "dhcp4",
+            QueueKind::RouterSolicit => "rs",
+            QueueKind::NeighborSolicit => "ns",
+            QueueKind::Dhcp6 => "dhcp6",
+        }
+    }
+}
+
+/// A queued packet: the IP packet as NFQUEUE hands it, and the frame's source MAC as the
+/// kernel saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    pub ip: &'a [u8],
+    pub frame_src: Option<MacAddr>,
+}
+
+/// What every handler works with besides the request: the interface's entry, the running
+/// configuration, and the buffer the reply frame is written into.
+pub struct Ctx<'a> {
+    pub entry: &'a Entry,
+    pub config: &'a Config,
+    pub out: &'a mut [u8],
+}
+
+/// A handled packet: which request it was (`None` when it did not parse), for counters, and
+/// the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handled {
+    pub request: Option<RequestKind>,
+    pub outcome: Outcome,
+}
+
+/// Which request came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Dhcp4(MessageType),
+    RouterSolicit,
+    NeighborSolicit,
+    Dhcp6,
+}
+
+/// One protocol's policy, run by [`handle`] after the shared prologue.
+trait Handler {
+    /// The parsed request.
+    type Request<'p>;
+    /// The part of the configuration the protocol needs.
+    type Settings<'c>;
+
+    /// `None` when the protocol is switched off (its packets still get their DROP).
+    fn settings(config: &Config) -> Option<Self::Settings<'_>>;
+    fn parse(ip: &[u8]) -> Result<Self::Request<'_>, WireError>;
+    fn kind(req: &Self::Request<'_>) -> RequestKind;
+    /// The MAC the request claims inside itself, besides the frame's source (DHCP's chaddr,
+    /// NDP's source link-layer option).
+    fn claimed_mac(req: &Self::Request<'_>) -> Option<MacAddr>;
+    fn answer(req: &Self::Request<'_>, pkt: &Packet, cfg: Self::Settings<'_>, ctx: Ctx) -> Outcome;
+}
+
+/// Handles one packet of `kind` from a bound tap: parse, the spoof check, then the
+/// protocol's policy.
+pub fn handle(kind: QueueKind, pkt: &Packet, ctx: Ctx) -> Handled {
+    match kind {
+        QueueKind::Dhcp4 => run::<dhcp4::Dhcp4>(pkt, ctx),
+        QueueKind::RouterSolicit => run::<ndp::Rs>(pkt, ctx),
+        QueueKind::NeighborSolicit => run::<ndp::Ns>(pkt, ctx),
+        QueueKind::Dhcp6 => run::<dhcp6::Dhcp6>(pkt, ctx),
+    }
+}
+
+/// The one prologue every handler shares.
+fn run<H: Handler>(pkt: &Packet, ctx: Ctx) -> Handled {
+    let no_reply = |request, why| Handled {
+        request,
+        outcome: Outcome::NoReply(why),
+    };
+    // A reload cannot switch a feature off, but the type allows it: still a DROP.
+    let Some(cfg) = H::settings(ctx.config) else {
+        return no_reply(None, NoReply::UnexpectedType);
+    };
+    let req = match H::parse(pkt.ip) {
+        Ok(req) => req,
+        Err(e) => return no_reply(None, NoReply::Malformed(e)),
+    };
+    let request = Some(H::kind(&req));
+    if let Err(why) = check_source(ctx.entry, pkt.frame_src, H::claimed_mac(&req)) {
+        return no_reply(request, why);
+    }
+    Handled {
+        request,
+        outcome: H::answer(&req, pkt, cfg, ctx),
+    }
+}
+
+/// The frame's source MAC and the MAC the request claims (when it claims one) must both be
+/// the binding's, unless the binding sets MACSPOOF.
+fn check_source(
+    entry: &Entry,
+    frame_src: Option<MacAddr>,
+    claimed: Option<MacAddr>,
+) -> Result<(), NoReply> {
+    let b = &entry.binding;
+    let ok = frame_src == Some(b.mac) && claimed.is_none_or(|m| m == b.mac);
+    if ok || b.macspoof {
+        Ok(())
+    } else {
+        Err(NoReply::Spoofed)
+    }
+}
 
 /// What a handler decided for a packet from a bound interface (whose verdict is DROP
 /// whatever happens here).
@@ -43,7 +163,8 @@ pub enum NoReply {
     NoIp,
     /// server_on_link is set but the binding has neither GATEWAY nor SUBNET.
     NoServerAddr,
-    /// INDEV does not exist (yet) or has no MAC: nothing to send from.
+    /// The binding is inactive: INDEV does not exist (yet) or has no MAC, nothing to send
+    /// from (decided when the snapshot was built, before any handler runs).
     NoHostMac,
     /// A REQUEST addressed to another server (option 54): the client chose someone else.
     OtherServer,
@@ -80,14 +201,6 @@ impl NoReply {
             NoReply::NotOurTarget => "not_our_target",
         }
     }
-}
-
-/// The domain of a host name: the part after its first dot, if any.
-pub fn hostname_domain(hostname: &str) -> Option<&str> {
-    hostname
-        .split_once('.')
-        .map(|(_, d)| d)
-        .filter(|d| !d.is_empty())
 }
 
 /// The search list for RA DNSSL and DHCPv6 option 24: the configured `domains`, else the

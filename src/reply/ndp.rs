@@ -8,9 +8,9 @@
 //! PRIVATE gives router lifetime 0; DAD probes and NSs for the VM's own address are never
 //! answered.
 
-use super::{NoReply, Outcome, ReplyKind};
-use crate::binding::table::Entry;
-use crate::config::{Ipv6, Ipv6Mode};
+use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
+use crate::binding::snapshot::Entry;
+use crate::config::{Config, Ipv6, Ipv6Mode};
 use crate::wire::frame::{self, Icmpv6, Ipv6Header, IPV6_PAYLOAD_OFFSET};
 use crate::wire::ndp::{
     self, NeighborAdvert, NeighborSolicit, Preference, PrefixInfo, RouterAdvert, RouterSolicit,
@@ -28,42 +28,75 @@ const MAX_ROUTER_LIFETIME: u32 = 9000;
 const MIN_ROUTER_LIFETIME: u32 = 1800;
 const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
-/// Answers a Router Solicitation from a bound tap with an RA to the soliciting VM.
-pub fn handle_rs(
-    ip_packet: &[u8],
-    frame_src: Option<MacAddr>,
-    entry: &Entry,
-    cfg: &Ipv6,
-    out: &mut [u8],
-) -> Outcome {
-    // The parsers check type, code 0 and hop limit 255 (RFC 4861 §6.1.1).
-    let (icmp, rs) = match frame::parse_icmpv6(ip_packet)
-        .and_then(|i| RouterSolicit::parse(&i).map(|rs| (i, rs)))
-    {
-        Ok(x) => x,
-        Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
-    };
-    if let Err(why) = check_source(entry, frame_src, rs.source_ll) {
-        return Outcome::NoReply(why);
+/// What an RA is built from besides the entry: the mode (for the flags) and the live
+/// `[ipv6]` settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RaSettings<'c> {
+    pub mode: Ipv6Mode,
+    pub v6: &'c Ipv6,
+}
+
+impl<'c> RaSettings<'c> {
+    /// `None` when IPv6 is off.
+    pub fn of(config: &'c Config) -> Option<Self> {
+        Some(RaSettings {
+            mode: config.ipv6_mode()?,
+            v6: config.live.ipv6.as_ref()?,
+        })
     }
-    // Unicast to the VM when it has an address; RFC 4861 §6.2.6 allows it, and it reaches
-    // only this tap anyway. From `::` it must go to all-nodes.
-    let (dst_ip, dst_mac) = if icmp.src.is_unspecified() {
-        (ALL_NODES, frame::ipv6_multicast_mac(&ALL_NODES))
-    } else {
-        (icmp.src, frame_src.unwrap_or(entry.binding.mac))
-    };
-    match build_ra(entry, cfg, dst_ip, dst_mac, out) {
-        Ok(len) => Outcome::Reply {
-            len,
-            kind: ReplyKind::Ra,
-        },
-        Err(why) => Outcome::NoReply(why),
+}
+
+/// A Router Solicitation from a bound tap, answered with an RA to the soliciting VM.
+pub(super) struct Rs;
+
+impl Handler for Rs {
+    type Request<'p> = (Icmpv6<'p>, RouterSolicit);
+    type Settings<'c> = RaSettings<'c>;
+
+    fn settings(config: &Config) -> Option<RaSettings<'_>> {
+        RaSettings::of(config)
+    }
+
+    /// The parsers check type, code 0 and hop limit 255 (RFC 4861 §6.1.1).
+    fn parse(ip: &[u8]) -> Result<(Icmpv6<'_>, RouterSolicit), WireError> {
+        let icmp = frame::parse_icmpv6(ip)?;
+        let rs = RouterSolicit::parse(&icmp)?;
+        Ok((icmp, rs))
+    }
+
+    fn kind(_: &(Icmpv6<'_>, RouterSolicit)) -> RequestKind {
+        RequestKind::RouterSolicit
+    }
+
+    fn claimed_mac((_, rs): &(Icmpv6<'_>, RouterSolicit)) -> Option<MacAddr> {
+        rs.source_ll
+    }
+
+    fn answer(
+        (icmp, _): &(Icmpv6<'_>, RouterSolicit),
+        pkt: &Packet,
+        cfg: RaSettings<'_>,
+        ctx: Ctx,
+    ) -> Outcome {
+        // Unicast to the VM when it has an address; RFC 4861 §6.2.6 allows it, and it
+        // reaches only this tap anyway. From `::` it must go to all-nodes.
+        let (dst_ip, dst_mac) = if icmp.src.is_unspecified() {
+            (ALL_NODES, frame::ipv6_multicast_mac(&ALL_NODES))
+        } else {
+            (icmp.src, pkt.frame_src.unwrap_or(ctx.entry.binding.mac))
+        };
+        match build_ra(ctx.entry, cfg, dst_ip, dst_mac, ctx.out) {
+            Ok(len) => Outcome::Reply {
+                len,
+                kind: ReplyKind::Ra,
+            },
+            Err(why) => Outcome::NoReply(why),
+        }
     }
 }
 
 /// An unsolicited RA to all nodes on the tap (periodic, or when a binding becomes active).
-pub fn periodic_ra(entry: &Entry, cfg: &Ipv6, out: &mut [u8]) -> Result<usize, NoReply> {
+pub fn periodic_ra(entry: &Entry, cfg: RaSettings<'_>, out: &mut [u8]) -> Result<usize, NoReply> {
     build_ra(
         entry,
         cfg,
@@ -73,38 +106,22 @@ pub fn periodic_ra(entry: &Entry, cfg: &Ipv6, out: &mut [u8]) -> Result<usize, N
     )
 }
 
-/// The frame's source MAC and the source link-layer option (when present) must both be the
-/// binding's MAC, unless MACSPOOF.
-fn check_source(
-    entry: &Entry,
-    frame_src: Option<MacAddr>,
-    source_ll: Option<MacAddr>,
-) -> Result<(), NoReply> {
-    let b = &entry.binding;
-    let ok = frame_src == Some(b.mac) && source_ll.is_none_or(|m| m == b.mac);
-    if ok || b.macspoof {
-        Ok(())
-    } else {
-        Err(NoReply::Spoofed)
-    }
-}
-
 fn build_ra(
     entry: &Entry,
-    cfg: &Ipv6,
+    RaSettings { mode, v6: cfg }: RaSettings<'_>,
     dst_ip: Ipv6Addr,
     dst_mac: MacAddr,
     out: &mut [u8],
 ) -> Result<usize, NoReply> {
     let b = &entry.binding;
     let subnet6 = b.subnet6.ok_or(NoReply::NoIpv6)?;
-    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
+    let host_mac = entry.host_mac;
     let lifetime = dns_lifetime(cfg);
     let domains = super::domains(&cfg.domains, entry);
     let ra = RouterAdvert {
         cur_hop_limit: 0,
         managed: false,
-        other: cfg.mode == Ipv6Mode::SlaacDhcpv6,
+        other: mode == Ipv6Mode::SlaacDhcpv6,
         preference: Preference::Medium,
         router_lifetime: if b.private { 0 } else { router_lifetime(cfg) },
         reachable_time: 0,
@@ -150,34 +167,51 @@ fn dns_lifetime(cfg: &Ipv6) -> u32 {
     cfg.ra_period.saturating_mul(3)
 }
 
-/// Answers a Neighbor Solicitation for the router's link-local address or an address of
-/// SUBNET6 (proxy NDP), with INDEV's MAC as the target's link-layer address.
-pub fn handle_ns(
-    ip_packet: &[u8],
-    frame_src: Option<MacAddr>,
-    entry: &Entry,
-    out: &mut [u8],
-) -> Outcome {
-    // The parser checks type, code 0, hop limit 255 and the target (RFC 4861 §7.1.1).
-    let (icmp, ns) = match frame::parse_icmpv6(ip_packet)
-        .and_then(|i| NeighborSolicit::parse(&i).map(|ns| (i, ns)))
-    {
-        Ok(x) => x,
-        Err(e) => return Outcome::NoReply(NoReply::Malformed(e)),
-    };
-    if let Err(why) = check_source(entry, frame_src, ns.source_ll) {
-        return Outcome::NoReply(why);
+/// A Neighbor Solicitation from a bound tap, for the router's link-local address or an
+/// address of SUBNET6 (proxy NDP): answered with INDEV's MAC as the target's link-layer
+/// address.
+pub(super) struct Ns;
+
+impl Handler for Ns {
+    type Request<'p> = (Icmpv6<'p>, NeighborSolicit);
+    type Settings<'c> = ();
+
+    fn settings(config: &Config) -> Option<()> {
+        config.live.ipv6.as_ref().map(|_| ())
     }
-    match na_target(entry, &icmp, &ns) {
-        Ok(is_router) => build_na(entry, &icmp, &ns, is_router, frame_src, out),
-        Err(why) => Outcome::NoReply(why),
+
+    /// The parser checks type, code 0, hop limit 255 and the target (RFC 4861 §7.1.1).
+    fn parse(ip: &[u8]) -> Result<(Icmpv6<'_>, NeighborSolicit), WireError> {
+        let icmp = frame::parse_icmpv6(ip)?;
+        let ns = NeighborSolicit::parse(&icmp)?;
+        Ok((icmp, ns))
+    }
+
+    fn kind(_: &(Icmpv6<'_>, NeighborSolicit)) -> RequestKind {
+        RequestKind::NeighborSolicit
+    }
+
+    fn claimed_mac((_, ns): &(Icmpv6<'_>, NeighborSolicit)) -> Option<MacAddr> {
+        ns.source_ll
+    }
+
+    fn answer(
+        (icmp, ns): &(Icmpv6<'_>, NeighborSolicit),
+        pkt: &Packet,
+        _: (),
+        ctx: Ctx,
+    ) -> Outcome {
+        match na_target(ctx.entry, icmp, ns) {
+            Ok(is_router) => build_na(ctx.entry, icmp, ns, is_router, pkt.frame_src, ctx.out),
+            Err(why) => Outcome::NoReply(why),
+        }
     }
 }
 
 /// Whether to answer, and whether the target is the router's own link-local address.
 fn na_target(entry: &Entry, icmp: &Icmpv6<'_>, ns: &NeighborSolicit) -> Result<bool, NoReply> {
     let b = &entry.binding;
-    let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
+    let host_mac = entry.host_mac;
     // A DAD probe (RFC 4862 §5.4.2): answering it would make the VM give up its address.
     if icmp.src.is_unspecified() {
         let link_local = ns.target.is_unicast_link_local();
@@ -214,9 +248,7 @@ fn build_na(
     frame_src: Option<MacAddr>,
     out: &mut [u8],
 ) -> Outcome {
-    let Some(host_mac) = entry.host_mac else {
-        return Outcome::NoReply(NoReply::NoHostMac);
-    };
+    let host_mac = entry.host_mac;
     let na = NeighborAdvert {
         router: true,
         solicited: true,
@@ -253,9 +285,8 @@ fn build_na(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::testutil::{
-        self, addr, entry, icmpv6_packet, v6cfg, vm_ll, HOST_MAC, VM_MAC,
-    };
+    use crate::reply::QueueKind;
+    use crate::testing::{self as testutil, addr, entry, icmpv6_packet, vm_ll, HOST_MAC, VM_MAC};
     use crate::wire::frame::ETH_HDR_LEN;
     use crate::wire::ndp::RouterAdvertView;
 
@@ -286,7 +317,27 @@ mod tests {
         }
     }
 
-    fn rs(pkt: &[u8], frame_src: MacAddr, e: &Entry, cfg: &Ipv6) -> Result<Vec<u8>, NoReply> {
+    fn v6cfg() -> Config {
+        testutil::config().build()
+    }
+
+    fn handle_rs(
+        pkt: &[u8],
+        frame_src: Option<MacAddr>,
+        e: &Entry,
+        cfg: &Config,
+        out: &mut [u8],
+    ) -> Outcome {
+        let kind = QueueKind::RouterSolicit;
+        testutil::handle(kind, pkt, frame_src, e, cfg, out).outcome
+    }
+
+    fn handle_ns(pkt: &[u8], frame_src: Option<MacAddr>, e: &Entry, out: &mut [u8]) -> Outcome {
+        let kind = QueueKind::NeighborSolicit;
+        testutil::handle(kind, pkt, frame_src, e, &v6cfg(), out).outcome
+    }
+
+    fn rs(pkt: &[u8], frame_src: MacAddr, e: &Entry, cfg: &Config) -> Result<Vec<u8>, NoReply> {
         let mut out = [0xa5u8; 1514];
         let o = handle_rs(pkt, Some(frame_src), e, cfg, &mut out);
         reply(o, &out)
@@ -330,7 +381,7 @@ mod tests {
         );
         let (life, servers) = ra.rdnss().unwrap();
         assert_eq!(life, 900);
-        assert_eq!(servers.collect::<Vec<_>>(), v6cfg().nameservers);
+        assert_eq!(servers.collect::<Vec<_>>(), testutil::ipv6().nameservers);
         let (life, names) = ra.dnssl().unwrap();
         assert_eq!(life, 900);
         let names: Vec<String> = names.map(|n| n.unwrap().to_string()).collect();
@@ -385,9 +436,10 @@ mod tests {
         let mut b = testutil::binding();
         b.private = true;
         b.gateway6 = None;
-        let mut cfg = v6cfg();
-        cfg.mode = Ipv6Mode::Slaac;
-        cfg.domains.clear();
+        let cfg = testutil::config()
+            .mode(Ipv6Mode::Slaac)
+            .ipv6(|v| v.domains.clear())
+            .build();
         let frame = rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b.clone()), &cfg).unwrap();
         let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
         let ra = RouterAdvertView::new_checked(&icmp).unwrap();
@@ -410,7 +462,9 @@ mod tests {
     #[test]
     fn periodic_ra_is_multicast() {
         let mut out = [0u8; 1514];
-        let len = periodic_ra(&entry(testutil::binding()), &v6cfg(), &mut out).unwrap();
+        let cfg = v6cfg();
+        let settings = RaSettings::of(&cfg).unwrap();
+        let len = periodic_ra(&entry(testutil::binding()), settings, &mut out).unwrap();
         assert_eq!(&out[0..6], &[0x33, 0x33, 0, 0, 0, 1]);
         let icmp = frame::parse_icmpv6(&out[ETH_HDR_LEN..len]).unwrap();
         assert_eq!(icmp.dst, ALL_NODES);

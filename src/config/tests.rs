@@ -1,0 +1,699 @@
+
+use super::*;
+
+/// The original's shipped sample, unchanged (see shared/fixtures/README.md).
+const ORIGINAL_SAMPLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/fixtures/original-nfdhcpd.conf"
+));
+/// The sample this crate ships.
+const SHIPPED_SAMPLE: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/nfdhcpd.conf"));
+
+const FILE: &str = "/etc/nfdhcpd/nfdhcpd.conf";
+
+fn ok(text: &str) -> Loaded {
+    match parse(Path::new(FILE), text) {
+        Ok(loaded) => loaded,
+        Err(e) => panic!("expected a valid config, got:\n{e}"),
+    }
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(Path::new(FILE), text) {
+        Err(ConfigError::Invalid(p)) => p,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// The (section, key, value) of each problem, for compact assertions.
+fn keys(problems: &[Problem]) -> Vec<(&str, &str, &str)> {
+    problems
+        .iter()
+        .map(|p| (p.section.as_str(), p.key.as_str(), p.value.as_str()))
+        .collect()
+}
+
+fn mode_error(text: &str) -> (u8, String) {
+    match parse(Path::new(FILE), text) {
+        Err(e @ ConfigError::Ipv6Mode { .. }) => (e.exit_code(), e.to_string()),
+        other => panic!("expected an IPv6 mode error, got {other:?}"),
+    }
+}
+
+/// A minimal valid file with IPv4 only, plus `extra` lines in [dhcp].
+fn dhcp_only(extra: &str) -> String {
+    format!("[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n[ipv6]\nenable_ipv6 = no\n")
+}
+
+/// A file with DHCP off and `ipv6` as the [ipv6] section body.
+fn ipv6_only(ipv6: &str) -> String {
+    format!("[dhcp]\nenable_dhcp = no\n[ipv6]\n{ipv6}\n")
+}
+
+#[test]
+fn original_sample_loads_unchanged() {
+    let loaded = ok(ORIGINAL_SAMPLE);
+    let c = loaded.config;
+    assert_eq!(c.fixed.general, Paths::default());
+    assert_eq!(c.live.general, Limits::default());
+    assert_eq!(c.fixed.general.datapath, Path::new("/var/lib/nfdhcpd"));
+    assert_eq!(c.fixed.general.user, "nobody");
+    assert_eq!(c.fixed.dhcp, Some(DhcpQueue { dhcp_queue: 42 }));
+    assert_eq!(
+        c.live.dhcp.unwrap(),
+        Dhcp {
+            lease_lifetime: 604_800,
+            // The sample has "3600 \t# 1 hour": a tab before the inline comment.
+            lease_renewal: 3600,
+            server_ip: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            server_on_link: false,
+            nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
+            domain: Some("example.com".into()),
+        }
+    );
+    assert_eq!(
+        c.fixed.ipv6,
+        Some(Ipv6Queues {
+            mode: Ipv6Mode::SlaacDhcpv6,
+            rs_queue: 43,
+            ns_queue: 44,
+            dhcpv6_queue: Some(45),
+        })
+    );
+    assert_eq!(
+        c.live.ipv6.unwrap(),
+        Ipv6 {
+            ra_period: 300,
+            nameservers: vec![
+                "2001:db8:100::1".parse().unwrap(),
+                "2001:db8:200::2".parse().unwrap()
+            ],
+            domains: vec!["example.com".into()],
+        }
+    );
+    assert_eq!(keys(&loaded.warnings), [("ipv6", "enable_dhcpv6", "yes")]);
+}
+
+#[test]
+fn shipped_sample_loads_without_warnings() {
+    let loaded = ok(SHIPPED_SAMPLE);
+    assert_eq!(loaded.warnings, []);
+    // Same meaning as the original's sample.
+    assert_eq!(loaded.config, ok(ORIGINAL_SAMPLE).config);
+}
+
+#[test]
+fn defaults_fill_general_and_leases() {
+    let c = ok(&dhcp_only("")).config;
+    assert_eq!(c.fixed.general, Paths::default());
+    assert_eq!(c.live.general, Limits::default());
+    let dhcp = c.live.dhcp.unwrap();
+    assert_eq!((dhcp.lease_lifetime, dhcp.lease_renewal), (604_800, 3600));
+    assert_eq!((dhcp.nameservers, dhcp.domain), (vec![], None));
+    assert_eq!((c.fixed.ipv6, c.live.ipv6), (None, None));
+}
+
+#[test]
+fn dhcp_queue_zero_is_valid() {
+    let text = "[dhcp]\ndhcp_queue = 0\nserver_ip = 192.0.2.1\n[ipv6]\nenable_ipv6 = no\n";
+    assert_eq!(ok(text).config.fixed.dhcp.unwrap().dhcp_queue, 0);
+}
+
+#[test]
+fn ipv6_queue_zero_is_valid() {
+    // The original tested truthiness, so queue 0 counted as "not set".
+    let c = ok(&ipv6_only("rs_queue = 0\nns_queue = 1")).config;
+    let ipv6 = c.fixed.ipv6.unwrap();
+    assert_eq!(
+        (ipv6.mode, ipv6.rs_queue, ipv6.ns_queue),
+        (Ipv6Mode::Slaac, 0, 1)
+    );
+}
+
+#[test]
+fn disabled_dhcp_needs_no_keys() {
+    let c = ok(&ipv6_only("rs_queue = 43\nns_queue = 44")).config;
+    assert_eq!((c.fixed.dhcp, c.live.dhcp), (None, None));
+    // Nothing else in a disabled [dhcp] is checked.
+    let text = "[dhcp]\nenable_dhcp = no\ndhcp_queue = banana\nserver_ip = ::1\n[ipv6]\nenable_ipv6 = no\n";
+    let c = ok(text).config;
+    assert_eq!((c.live.dhcp, c.live.ipv6), (None, None));
+    assert_eq!((c.fixed.dhcp, c.fixed.ipv6), (None, None));
+}
+
+#[test]
+fn absent_dhcp_section_means_enabled_and_needs_queue() {
+    let p = problems("[ipv6]\nenable_ipv6 = no\n");
+    assert_eq!(
+        keys(&p),
+        [("dhcp", "dhcp_queue", ""), ("dhcp", "server_ip", "")]
+    );
+    assert!(
+        p[0].reason.contains("required when enable_dhcp = yes"),
+        "{}",
+        p[0]
+    );
+}
+
+#[test]
+fn disabled_ipv6_needs_no_section() {
+    let c = ok("[dhcp]\nenable_dhcp = no\n[ipv6]\nenable_ipv6 = no\nmode = bogus\nra_period = 0\n")
+        .config;
+    assert_eq!((c.fixed.ipv6, c.live.ipv6), (None, None));
+    let c = ok(&dhcp_only("")).config;
+    assert_eq!((c.fixed.ipv6, c.live.ipv6), (None, None));
+}
+
+#[test]
+fn server_ip_optional_with_server_on_link() {
+    let text = "[dhcp]\ndhcp_queue = 42\nserver_on_link = yes\n[ipv6]\nenable_ipv6 = no\n";
+    let dhcp = ok(text).config.live.dhcp.unwrap();
+    assert_eq!((dhcp.server_ip, dhcp.server_on_link), (None, true));
+    let p = problems("[dhcp]\ndhcp_queue = 42\n[ipv6]\nenable_ipv6 = no\n");
+    assert_eq!(keys(&p), [("dhcp", "server_ip", "")]);
+    assert!(p[0].reason.contains("server_on_link"));
+}
+
+#[test]
+fn booleans_in_every_spelling() {
+    for (word, value) in [
+        ("yes", true),
+        ("No", false),
+        ("TRUE", true),
+        ("false", false),
+        ("on", true),
+        ("Off", false),
+        ("1", true),
+        ("0", false),
+    ] {
+        let dhcp = ok(&dhcp_only(&format!("server_on_link = {word}")))
+            .config
+            .live
+            .dhcp
+            .unwrap();
+        assert_eq!(dhcp.server_on_link, value, "{word}");
+    }
+    let p = problems(&dhcp_only("server_on_link = maybe"));
+    assert_eq!(keys(&p), [("dhcp", "server_on_link", "maybe")]);
+    assert!(p[0].reason.contains("yes or no"));
+}
+
+#[test]
+fn bad_values_are_named_by_file_section_key_value() {
+    let text = "[general]\ndatapath = var/lib/nfdhcpd\nuser = no body\n\
+                    [dhcp]\ndhcp_queue = 65536\nlease_lifetime = 0\nlease_renewal = -5\nserver_ip = 2001:db8::1\n\
+                    nameservers = 192.0.2.2, 192.0.2.300\ndomain = exa_mple.com\n\
+                    [ipv6]\nmode = stateless\nra_period = 1h\nrs_queue = 0x2b\nns_queue = +44\n\
+                    nameservers = 192.0.2.2\ndomains = example.com, -bad.example\n";
+    let p = problems(text);
+    assert_eq!(
+        keys(&p),
+        [
+            ("general", "datapath", "var/lib/nfdhcpd"),
+            ("general", "user", "no body"),
+            ("dhcp", "dhcp_queue", "65536"),
+            ("dhcp", "lease_lifetime", "0"),
+            ("dhcp", "lease_renewal", "-5"),
+            ("dhcp", "server_ip", "2001:db8::1"),
+            ("dhcp", "nameservers", "192.0.2.2, 192.0.2.300"),
+            ("dhcp", "domain", "exa_mple.com"),
+            ("ipv6", "mode", "stateless"),
+            ("ipv6", "ra_period", "1h"),
+            ("ipv6", "rs_queue", "0x2b"),
+            ("ipv6", "ns_queue", "+44"),
+            ("ipv6", "nameservers", "192.0.2.2"),
+            ("ipv6", "domains", "example.com, -bad.example"),
+        ]
+    );
+    assert!(p.iter().all(|p| p.file == Path::new(FILE)));
+    let shown: Vec<String> = p.iter().map(Problem::to_string).collect();
+    assert_eq!(
+        shown[2],
+        format!("{FILE}: [dhcp] dhcp_queue = \"65536\": not an integer from 0 to 65535")
+    );
+    assert!(
+        shown[3].ends_with("not an integer from 1 to 4294967295"),
+        "{}",
+        shown[3]
+    );
+    assert!(
+        shown[5].contains("is an IPv6 address; this key takes IPv4"),
+        "{}",
+        shown[5]
+    );
+    assert!(
+        shown[6].contains("\"192.0.2.300\" is not an IPv4 address"),
+        "{}",
+        shown[6]
+    );
+    assert!(
+        shown[12].contains("is an IPv4 address; this key takes IPv6"),
+        "{}",
+        shown[12]
+    );
+    assert!(shown[13].contains("\"-bad.example\""), "{}", shown[13]);
+    // Display joins them one per line.
+    let err = ConfigError::Invalid(p);
+    assert_eq!(err.to_string().lines().count(), 14);
+    assert_eq!(err.exit_code(), 1);
+}
+
+#[test]
+fn non_unicast_addresses_refused() {
+    for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.1"] {
+        let p = problems(&dhcp_only(&format!("nameservers = {bad}")));
+        assert_eq!(keys(&p), [("dhcp", "nameservers", bad)]);
+    }
+    let p = problems(&ipv6_only(
+        "rs_queue = 1\nns_queue = 2\nnameservers = ff02::1",
+    ));
+    assert_eq!(keys(&p), [("ipv6", "nameservers", "ff02::1")]);
+}
+
+#[test]
+fn renewal_must_be_below_lifetime() {
+    let p = problems(&dhcp_only("lease_lifetime = 3600\nlease_renewal = 3600"));
+    assert_eq!(keys(&p), [("dhcp", "lease_renewal", "3600")]);
+    assert!(p[0].reason.contains("below lease_lifetime (3600)"));
+    // Against the default lifetime, too.
+    let p = problems(&dhcp_only("lease_renewal = 604800"));
+    assert_eq!(keys(&p), [("dhcp", "lease_renewal", "604800")]);
+    // No second complaint when the lifetime itself is invalid.
+    let p = problems(&dhcp_only("lease_lifetime = x\nlease_renewal = 3600"));
+    assert_eq!(keys(&p), [("dhcp", "lease_lifetime", "x")]);
+}
+
+#[test]
+fn lists_trim_skip_empty_and_unquote() {
+    let dhcp = ok(&dhcp_only("nameservers = 192.0.2.2 ,, 192.0.2.3,"))
+        .config
+        .live
+        .dhcp
+        .unwrap();
+    assert_eq!(
+        dhcp.nameservers,
+        [Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)]
+    );
+    let dhcp = ok(&dhcp_only("nameservers = \"192.0.2.2\", \"192.0.2.3\""))
+        .config
+        .live
+        .dhcp
+        .unwrap();
+    assert_eq!(
+        dhcp.nameservers,
+        [Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)]
+    );
+    let dhcp = ok(&dhcp_only("nameservers = 192.0.2.9"))
+        .config
+        .live
+        .dhcp
+        .unwrap();
+    assert_eq!(dhcp.nameservers, [Ipv4Addr::new(192, 0, 2, 9)]);
+    let ipv6 = ok(&ipv6_only(
+        "rs_queue = 1\nns_queue = 2\ndomains = a.example., b.example",
+    ))
+    .config
+    .live
+    .ipv6
+    .unwrap();
+    assert_eq!(ipv6.domains, ["a.example", "b.example"]);
+}
+
+#[test]
+fn empty_value_means_unset() {
+    let dhcp = ok(&dhcp_only("domain =\nnameservers = \"\"\nlease_lifetime ="))
+        .config
+        .live
+        .dhcp
+        .unwrap();
+    assert_eq!(
+        (dhcp.domain, dhcp.nameservers, dhcp.lease_lifetime),
+        (None, vec![], 604_800)
+    );
+}
+
+#[test]
+fn domain_trailing_dot_stripped() {
+    let dhcp = ok(&dhcp_only("domain = example.com."))
+        .config
+        .live
+        .dhcp
+        .unwrap();
+    assert_eq!(dhcp.domain.as_deref(), Some("example.com"));
+}
+
+#[test]
+fn dns_name_rules() {
+    assert_eq!(dns_name("vm-1.Example.COM."), Ok("vm-1.Example.COM"));
+    assert_eq!(dns_name(&"a".repeat(63)), Ok(&*"a".repeat(63)));
+    let long = [
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61),
+    ]
+    .join(".");
+    assert_eq!(long.len(), 253);
+    assert!(dns_name(&long).is_ok());
+    for bad in [
+        "",
+        ".",
+        "a..b",
+        ".a",
+        "a b",
+        "a_b",
+        "-a",
+        "a-",
+        "é.example",
+        "a\n",
+        &"a".repeat(64),
+        &format!("{long}x"),
+    ] {
+        assert!(dns_name(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn relative_paths_refused() {
+    let text = "[general]\npidfile = nfdhcpd.pid\nlogdir = ./log\n[dhcp]\nenable_dhcp = no\n[ipv6]\nenable_ipv6 = no\n";
+    let p = problems(text);
+    assert_eq!(
+        keys(&p),
+        [
+            ("general", "pidfile", "nfdhcpd.pid"),
+            ("general", "logdir", "./log")
+        ]
+    );
+    assert!(p[0].reason.contains("absolute"));
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let text =
+        "[general]\nuser = a:b\n[dhcp]\nenable_dhcp = yes\n[ipv6]\nra_period = 0\nrs_queue = -1\n";
+    let p = problems(text);
+    assert_eq!(
+        keys(&p),
+        [
+            ("general", "user", "a:b"),
+            ("dhcp", "dhcp_queue", ""),
+            ("dhcp", "server_ip", ""),
+            ("ipv6", "ra_period", "0"),
+            ("ipv6", "rs_queue", "-1"),
+        ]
+    );
+}
+
+#[test]
+fn invalid_enable_flag_stops_checking_its_section() {
+    let p = problems("[dhcp]\nenable_dhcp = perhaps\ndhcp_queue = x\n[ipv6]\nenable_ipv6 = no\n");
+    assert_eq!(keys(&p), [("dhcp", "enable_dhcp", "perhaps")]);
+}
+
+#[test]
+fn auto_mode_picks_by_queues() {
+    let ipv6 = ok(&ipv6_only(
+        "rs_queue = 43\nns_queue = 44\ndhcpv6_queue = 45",
+    ))
+    .config
+    .fixed
+    .ipv6
+    .unwrap();
+    assert_eq!(
+        (ipv6.mode, ipv6.dhcpv6_queue),
+        (Ipv6Mode::SlaacDhcpv6, Some(45))
+    );
+    let ipv6 = ok(&ipv6_only("rs_queue = 43\nns_queue = 44"))
+        .config
+        .fixed
+        .ipv6
+        .unwrap();
+    assert_eq!((ipv6.mode, ipv6.dhcpv6_queue), (Ipv6Mode::Slaac, None));
+    let ipv6 = ok(&ipv6_only("mode = auto\nrs_queue = 43\nns_queue = 44"))
+        .config
+        .fixed
+        .ipv6
+        .unwrap();
+    assert_eq!(ipv6.mode, Ipv6Mode::Slaac);
+}
+
+#[test]
+fn auto_mode_without_queues_exits_2() {
+    let (code, msg) = mode_error(&ipv6_only(""));
+    assert_eq!(code, 2);
+    assert!(msg.starts_with(FILE), "{msg}");
+    assert!(
+        msg.contains("missing: rs_queue, ns_queue, dhcpv6_queue"),
+        "{msg}"
+    );
+    assert!(msg.contains("enable_ipv6 = no"), "{msg}");
+    let (code, msg) = mode_error(&ipv6_only("rs_queue = 43\ndhcpv6_queue = 45"));
+    assert_eq!(code, 2);
+    assert!(msg.contains("missing: ns_queue"), "{msg}");
+    // No [ipv6] section at all: IPv6 is on by default, as in the original.
+    assert_eq!(mode_error("[dhcp]\nenable_dhcp = no\n").0, 2);
+}
+
+#[test]
+fn auto_mode_with_only_dhcpv6_exits_4() {
+    let (code, msg) = mode_error(&ipv6_only("dhcpv6_queue = 45"));
+    assert_eq!(code, 4);
+    assert!(msg.contains("not supported"), "{msg}");
+}
+
+#[test]
+fn explicit_mode_missing_queues_exits_3() {
+    let (code, msg) = mode_error(&ipv6_only("mode = slaac\nrs_queue = 43"));
+    assert_eq!(code, 3);
+    assert!(
+        msg.contains("mode slaac needs rs_queue, ns_queue; missing: ns_queue"),
+        "{msg}"
+    );
+    let (code, msg) = mode_error(&ipv6_only(
+        "mode = slaac+dhcpv6\nrs_queue = 43\nns_queue = 44",
+    ));
+    assert_eq!(code, 3);
+    assert!(
+        msg.contains("needs rs_queue, ns_queue, dhcpv6_queue; missing: dhcpv6_queue"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn explicit_modes_with_their_queues() {
+    let ipv6 = ok(&ipv6_only(
+        "mode = slaac+dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3",
+    ))
+    .config
+    .fixed
+    .ipv6
+    .unwrap();
+    assert_eq!(
+        (ipv6.mode, ipv6.rs_queue, ipv6.ns_queue, ipv6.dhcpv6_queue),
+        (Ipv6Mode::SlaacDhcpv6, 1, 2, Some(3))
+    );
+    // slaac with a dhcpv6_queue: the queue is unused, and the operator is told.
+    let loaded = ok(&ipv6_only(
+        "mode = slaac\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3",
+    ));
+    let ipv6 = loaded.config.fixed.ipv6.unwrap();
+    assert_eq!((ipv6.mode, ipv6.dhcpv6_queue), (Ipv6Mode::Slaac, None));
+    assert_eq!(keys(&loaded.warnings), [("ipv6", "dhcpv6_queue", "3")]);
+}
+
+#[test]
+fn explicit_dhcpv6_mode_exits_4() {
+    assert_eq!(
+        mode_error(&ipv6_only("mode = dhcpv6\ndhcpv6_queue = 45")).0,
+        4
+    );
+    assert_eq!(
+        mode_error(&ipv6_only(
+            "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3"
+        ))
+        .0,
+        4
+    );
+}
+
+#[test]
+fn mode_errors_wait_for_other_problems() {
+    // A config error (exit 1) is reported before the mode is resolved.
+    let p = problems("[dhcp]\nenable_dhcp = no\n[ipv6]\nra_period = x\n");
+    assert_eq!(keys(&p), [("ipv6", "ra_period", "x")]);
+}
+
+#[test]
+fn deprecated_dhcp_queue_warns() {
+    let loaded = ok(&ipv6_only("rs_queue = 43\nns_queue = 44\ndhcp_queue = 45"));
+    assert_eq!(loaded.config.fixed.ipv6.unwrap().dhcpv6_queue, Some(45));
+    assert_eq!(keys(&loaded.warnings), [("ipv6", "dhcp_queue", "45")]);
+    assert!(loaded.warnings[0]
+        .reason
+        .contains("rename it to dhcpv6_queue"));
+}
+
+#[test]
+fn deprecated_and_new_queue_together_refused() {
+    let p = problems(&ipv6_only(
+        "rs_queue = 43\nns_queue = 44\ndhcp_queue = 45\ndhcpv6_queue = 46",
+    ));
+    assert_eq!(keys(&p), [("ipv6", "dhcp_queue", "45")]);
+}
+
+#[test]
+fn shared_queue_refused() {
+    let text = "[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n[ipv6]\nrs_queue = 42\nns_queue = 44\ndhcpv6_queue = 44\n";
+    let p = problems(text);
+    assert_eq!(
+        keys(&p),
+        [("ipv6", "rs_queue", "42"), ("ipv6", "dhcpv6_queue", "44")]
+    );
+    assert!(p[0].reason.contains("also [dhcp] dhcp_queue"), "{}", p[0]);
+}
+
+#[test]
+fn unknown_keys_and_sections_warn() {
+    let text = format!(
+        "{}[extra]\nfoo = 1\n",
+        dhcp_only("colour = blue\nDomain = example.com")
+    );
+    let loaded = ok(&format!("stray = 1\n{text}"));
+    assert_eq!(
+        keys(&loaded.warnings),
+        [
+            ("", "stray", "1"),
+            ("extra", "", ""),
+            ("dhcp", "colour", "blue"),
+            ("dhcp", "Domain", "example.com")
+        ]
+    );
+    assert!(loaded.warnings[3].reason.contains("did you mean domain?"));
+    assert_eq!(
+        loaded.warnings[1].to_string(),
+        format!("{FILE}: [extra]: unknown section; its keys are ignored")
+    );
+    let loaded = ok(&format!("[DHCP]\n{}", dhcp_only("")));
+    assert!(loaded.warnings[0].reason.contains("did you mean dhcp?"));
+}
+
+#[test]
+fn inline_comments_with_tabs_and_spaces() {
+    let text = "[dhcp]\ndhcp_queue = 42\t# tab before\nserver_ip = 192.0.2.1 \t # mixed\n\
+                    lease_renewal = 60\t\t;semicolon\ndomain = example.com#not-a-comment\n[ipv6]\nenable_ipv6 = no # off\n";
+    let p = problems(text);
+    // rust-ini needs whitespace before an inline '#'; without it the '#' stays in the
+    // value, which then fails its check instead of being cut silently.
+    assert_eq!(keys(&p), [("dhcp", "domain", "example.com#not-a-comment")]);
+    let text = text.replace("#not-a-comment", "");
+    let c = ok(&text).config;
+    let (queue, dhcp) = (c.fixed.dhcp.unwrap(), c.live.dhcp.unwrap());
+    assert_eq!((queue.dhcp_queue, dhcp.lease_renewal), (42, 60));
+}
+
+#[test]
+fn indented_lines_and_comments() {
+    // rust-ini alone glues an indented comment onto the next key's name.
+    let text = "  [dhcp]\n  # indented comment\n\tdhcp_queue = 42\n    server_ip = 192.0.2.1\n[ipv6]\n\t; c\nenable_ipv6 = no\n";
+    let loaded = ok(text);
+    assert_eq!(loaded.config.fixed.dhcp.unwrap().dhcp_queue, 42);
+    assert_eq!(loaded.warnings, []);
+}
+
+#[test]
+fn backslashes_are_literal() {
+    // With rust-ini's escapes on, "\t" would become a tab; configobj had no escapes.
+    let p = problems(&dhcp_only("domain = a\\tb"));
+    assert_eq!(keys(&p), [("dhcp", "domain", "a\\tb")]);
+}
+
+#[test]
+fn crlf_line_endings() {
+    let text = dhcp_only("domain = example.com").replace('\n', "\r\n");
+    assert_eq!(
+        ok(&text).config.live.dhcp.unwrap().domain.as_deref(),
+        Some("example.com")
+    );
+}
+
+#[test]
+fn duplicate_key_refused() {
+    let p = problems(&dhcp_only("dhcp_queue = 43"));
+    assert_eq!(keys(&p), [("dhcp", "dhcp_queue", "")]);
+    assert_eq!(p[0].reason, "set 2 times (\"42\", \"43\"); keep one");
+    assert_eq!(
+        p[0].to_string(),
+        format!("{FILE}: [dhcp] dhcp_queue: set 2 times (\"42\", \"43\"); keep one")
+    );
+}
+
+#[test]
+fn duplicate_section_refused() {
+    let text = format!("{}[dhcp]\ndomain = example.com\n", dhcp_only(""));
+    let p = problems(&text);
+    assert_eq!(keys(&p), [("dhcp", "", "")]);
+    assert!(p[0].reason.contains("more than once"));
+    // A key repeated across the two copies is a duplicate too.
+    let text = format!("{}[dhcp]\ndhcp_queue = 42\n", dhcp_only(""));
+    assert_eq!(
+        keys(&problems(&text)),
+        [("dhcp", "", ""), ("dhcp", "dhcp_queue", "")]
+    );
+}
+
+#[test]
+fn malformed_lines_reported_with_line_numbers() {
+    let text = "[dhcp]\ndhcp_queue 42\nserver_ip = 192.0.2.1\n= 5\ndomain = \"example.com\nnameservers:x = 1\n[ipv6]\nenable_ipv6 = no\n";
+    let p = problems(text);
+    assert_eq!(
+            p.iter().map(|p| p.reason.as_str()).collect::<Vec<_>>(),
+            [
+                "line 2: not a `key = value` line, a [section] header or a # comment: \"dhcp_queue 42\"",
+                "line 4: no key before '=': \"= 5\"",
+                "line 5: unclosed quote: \"domain = \\\"example.com\"",
+                "line 6: ':' in a key name: \"nameservers:x = 1\"",
+                // The rest of the file is still checked: dhcp_queue is missing.
+                "missing; required when enable_dhcp = yes",
+            ]
+        );
+}
+
+#[test]
+fn malformed_section_header_stops_after_structure() {
+    let p = problems("[dhcp\ndhcp_queue = 42\n[ipv6] junk\nfoo\n");
+    assert_eq!(
+        p.iter().map(|p| p.reason.as_str()).collect::<Vec<_>>(),
+        [
+            "line 1: section header without a closing ']': \"[dhcp\"",
+            "line 3: text after the section header (only a # comment may follow): \"[ipv6] junk\"",
+            "line 4: not a `key = value` line, a [section] header or a # comment: \"foo\"",
+        ]
+    );
+    assert_eq!(
+        p[0].to_string(),
+        format!("{FILE}: line 1: section header without a closing ']': \"[dhcp\"")
+    );
+}
+
+#[test]
+fn read_error_names_the_path() {
+    let path = Path::new("/nonexistent/nfdhcpd.conf");
+    let err = load(path).unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }));
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string()
+            .starts_with("cannot read /nonexistent/nfdhcpd.conf: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn load_reads_the_file() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/original-nfdhcpd.conf"
+    ));
+    assert_eq!(load(path).unwrap().config, ok(ORIGINAL_SAMPLE).config);
+}

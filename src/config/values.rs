@@ -1,0 +1,161 @@
+//! Value parsers: raw (non-empty) text -> typed value, or the reason it is refused.
+
+use super::sections::ModeSetting;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+
+/// Raw (non-empty) text -> typed value, or the reason it is refused.
+pub(super) type Parser<T> = fn(&str) -> Result<T, String>;
+
+pub(super) fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" | "1" => Ok(true),
+        "no" | "false" | "off" | "0" => Ok(false),
+        _ => Err("not a boolean: use yes or no (or true/false, on/off, 1/0)".into()),
+    }
+}
+
+/// A decimal integer in `min..=max`. Digits only: no sign, no hex, no spaces.
+pub(super) fn parse_uint(s: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = s
+        .parse::<u64>()
+        .ok()
+        .filter(|_| s.bytes().all(|b| b.is_ascii_digit()));
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("not an integer from {min} to {max}")),
+    }
+}
+
+pub(super) fn parse_queue(s: &str) -> Result<u16, String> {
+    let n = parse_uint(s, 0, u16::MAX.into())?;
+    u16::try_from(n).map_err(|e| e.to_string())
+}
+
+/// A duration in seconds: 1..=2^32-1 (DHCP lease times and RA periods are 32-bit).
+pub(super) fn parse_seconds(s: &str) -> Result<u32, String> {
+    let n = parse_uint(s, 1, u32::MAX.into())?;
+    u32::try_from(n).map_err(|e| e.to_string())
+}
+
+/// Packets per second or a burst size; 0 turns rate limiting off.
+pub(super) fn parse_rate(s: &str) -> Result<u32, String> {
+    let n = parse_uint(s, 0, 1_000_000)?;
+    u32::try_from(n).map_err(|e| e.to_string())
+}
+
+pub(super) fn parse_abs_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if !path.is_absolute() {
+        return Err("not an absolute path".into());
+    }
+    Ok(path)
+}
+
+/// A user name or numeric uid; what getpwnam would never match is refused here.
+pub(super) fn parse_user(s: &str) -> Result<String, String> {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ':' || c == '/')
+    {
+        return Err("not a user name or uid".into());
+    }
+    Ok(s.to_string())
+}
+
+pub(super) fn parse_mode(s: &str) -> Result<ModeSetting, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "auto" => Ok(ModeSetting::Auto),
+        "slaac" => Ok(ModeSetting::Slaac),
+        "dhcpv6" => Ok(ModeSetting::Dhcpv6),
+        "slaac+dhcpv6" => Ok(ModeSetting::SlaacDhcpv6),
+        _ => Err("not a mode: use auto, slaac, slaac+dhcpv6 or dhcpv6".into()),
+    }
+}
+
+/// A unicast IPv4 address: what a client can use as a server or nameserver.
+pub(super) fn parse_v4(s: &str) -> Result<Ipv4Addr, String> {
+    match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) if a.is_unspecified() || a.is_broadcast() || a.is_multicast() => {
+            Err(format!("{s:?} is not a unicast address"))
+        }
+        Ok(IpAddr::V4(a)) => Ok(a),
+        Ok(IpAddr::V6(_)) => Err(format!(
+            "{s:?} is an IPv6 address; this key takes IPv4 addresses"
+        )),
+        Err(_) => Err(format!("{s:?} is not an IPv4 address")),
+    }
+}
+
+/// A unicast IPv6 address (link-local is fine: RDNSS may point at the router).
+pub(super) fn parse_v6(s: &str) -> Result<Ipv6Addr, String> {
+    match s.parse::<IpAddr>() {
+        Ok(IpAddr::V6(a)) if a.is_unspecified() || a.is_multicast() => {
+            Err(format!("{s:?} is not a unicast address"))
+        }
+        Ok(IpAddr::V6(a)) => Ok(a),
+        Ok(IpAddr::V4(_)) => Err(format!(
+            "{s:?} is an IPv4 address; this key takes IPv6 addresses"
+        )),
+        Err(_) => Err(format!("{s:?} is not an IPv6 address")),
+    }
+}
+
+pub(super) fn parse_domain(s: &str) -> Result<String, String> {
+    dns_name(s)
+        .map(str::to_string)
+        .map_err(|why| format!("{s:?} is not a DNS name: {why}"))
+}
+
+/// A comma-separated list: items trimmed, empty items skipped, one layer of quotes removed
+/// from each (rust-ini unquotes only the first item of `"a", "b"`).
+pub(super) fn parse_list<T>(s: &str, item: Parser<T>) -> Result<Vec<T>, String> {
+    s.split(',')
+        .map(|i| unquote(i.trim()))
+        .filter(|i| !i.is_empty())
+        .map(item)
+        .collect()
+}
+
+pub(super) fn unquote(s: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    s
+}
+
+/// Longest DNS name in text form, without the trailing dot (RFC 1035 section 2.3.4).
+const MAX_DNS_NAME: usize = 253;
+const MAX_DNS_LABEL: usize = 63;
+
+/// Checks a DNS host or domain name (RFC 1123 letters, digits and hyphens; labels of 1-63
+/// characters, not starting or ending with '-'; at most 253 characters) and returns it
+/// without its trailing dot. Such a name is safe in DHCP options and in logs.
+pub fn dns_name(name: &str) -> Result<&str, &'static str> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err("empty name");
+    }
+    if name.len() > MAX_DNS_NAME {
+        return Err("longer than 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("empty label (two dots in a row, or a leading dot)");
+        }
+        if label.len() > MAX_DNS_LABEL {
+            return Err("a label is longer than 63 characters");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err("only letters, digits, '-' and '.' are allowed");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label starts or ends with '-'");
+        }
+    }
+    Ok(name)
+}
