@@ -17,10 +17,10 @@
 use libfuzzer_sys::fuzz_target;
 use nfdhcpd::binding::file::{self, Binding};
 use nfdhcpd::config;
-use nfdhcpd::reply;
+use nfdhcpd::reply::{self, QueueKind};
 use nfdhcpd_fuzz::{
-    assert_not_malformed, dhcp_cfg, discover_packet, entry, info_request_packet, ipv6_cfg,
-    rs_packet, FRAME_CAP,
+    assert_not_malformed, config, discover_packet, entry, handle, info_request_packet, rs_packet,
+    FRAME_CAP,
 };
 use std::hint::black_box;
 
@@ -72,14 +72,30 @@ fn answer_from(b: Binding) {
     let mac = b.mac;
     let e = entry(b);
     let mut out = vec![0u8; FRAME_CAP];
-    let (_, o) = reply::dhcp4::handle(&discover_packet(mac), Some(mac), &e, &dhcp_cfg(), &mut out);
+    let cfg = config();
+    let o = handle(
+        QueueKind::Dhcp4,
+        &discover_packet(mac),
+        Some(mac),
+        &e,
+        &cfg,
+        &mut out,
+    );
     assert_not_malformed(o, "DISCOVER");
-    let o = reply::ndp::handle_rs(&rs_packet(mac), Some(mac), &e, &ipv6_cfg(), &mut out);
+    let o = handle(
+        QueueKind::RouterSolicit,
+        &rs_packet(mac),
+        Some(mac),
+        &e,
+        &cfg,
+        &mut out,
+    );
     assert_not_malformed(o, "RS");
     let req = info_request_packet(mac);
-    let o = reply::dhcp6::handle(&req, Some(mac), &e, &ipv6_cfg(), &mut out);
+    let o = handle(QueueKind::Dhcp6, &req, Some(mac), &e, &cfg, &mut out);
     assert_not_malformed(o, "Information-Request");
-    let o = reply::ndp::periodic_ra(&e, &ipv6_cfg(), &mut out).map(drop);
+    let settings = reply::ndp::RaSettings::of(&cfg).expect("ipv6 on");
+    let o = reply::ndp::periodic_ra(&e, settings, &mut out).map(drop);
     if let Err(reply::NoReply::Malformed(err)) = o {
         panic!("periodic RA failed to build from a validated binding: {err:?}");
     }

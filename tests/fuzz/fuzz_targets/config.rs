@@ -12,10 +12,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use nfdhcpd::config::{self, Ipv6Mode};
-use nfdhcpd::reply;
+use nfdhcpd::reply::QueueKind;
 use nfdhcpd_fuzz::{
-    assert_not_malformed, binding_full, discover_packet, entry, info_request_packet, rs_packet,
-    FRAME_CAP, VM_MAC,
+    assert_not_malformed, binding_full, discover_packet, entry, handle, info_request_packet,
+    rs_packet, FRAME_CAP, VM_MAC,
 };
 use std::hint::black_box;
 use std::path::Path;
@@ -37,21 +37,36 @@ fuzz_target!(|data: &[u8]| {
     let cfg = loaded.config;
     let e = entry(binding_full());
     let mut out = vec![0u8; FRAME_CAP];
-    if let Some(dhcp) = &cfg.dhcp {
-        let (_, o) =
-            reply::dhcp4::handle(&discover_packet(VM_MAC), Some(VM_MAC), &e, dhcp, &mut out);
+    if cfg.live.dhcp.is_some() {
+        let o = handle(
+            QueueKind::Dhcp4,
+            &discover_packet(VM_MAC),
+            Some(VM_MAC),
+            &e,
+            &cfg,
+            &mut out,
+        );
         assert_not_malformed(o, "DISCOVER");
     }
-    if let Some(v6) = &cfg.ipv6 {
-        assert_eq!(v6.dhcpv6_queue.is_some(), v6.mode == Ipv6Mode::SlaacDhcpv6);
+    assert_eq!(cfg.live.dhcp.is_some(), cfg.fixed.dhcp.is_some());
+    assert_eq!(cfg.live.ipv6.is_some(), cfg.fixed.ipv6.is_some());
+    if let (Some(q), Some(v6)) = (&cfg.fixed.ipv6, &cfg.live.ipv6) {
+        assert_eq!(q.dhcpv6_queue.is_some(), q.mode == Ipv6Mode::SlaacDhcpv6);
         assert!(v6.ra_period >= 1);
         for d in &v6.domains {
             assert!(!d.ends_with('.'), "domain {d:?}");
         }
-        let o = reply::ndp::handle_rs(&rs_packet(VM_MAC), Some(VM_MAC), &e, v6, &mut out);
+        let o = handle(
+            QueueKind::RouterSolicit,
+            &rs_packet(VM_MAC),
+            Some(VM_MAC),
+            &e,
+            &cfg,
+            &mut out,
+        );
         assert_not_malformed(o, "RS");
         let req = info_request_packet(VM_MAC);
-        let o = reply::dhcp6::handle(&req, Some(VM_MAC), &e, v6, &mut out);
+        let o = handle(QueueKind::Dhcp6, &req, Some(VM_MAC), &e, &cfg, &mut out);
         assert_not_malformed(o, "Information-Request");
     }
 });

@@ -1,6 +1,5 @@
 //! The whole sans-IO reply path on arbitrary bytes taken as the IP packet NFQUEUE hands
-//! over: `reply::dhcp4::handle`, `reply::ndp::handle_rs` and `handle_ns`,
-//! `reply::dhcp6::handle`, for two fixed bindings and configurations (the usual one, and one
+//! over: `reply::handle` for the DHCPv4, RS, NS and DHCPv6 queues, for two fixed bindings and configurations (the usual one, and one
 //! with MACSPOOF, PRIVATE, an MTU, no gateways, `server_on_link`, SLAAC only). The frame
 //! source is the binding's MAC, as for a VM that does not spoof its Ethernet header.
 //!
@@ -16,21 +15,20 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nfdhcpd::binding::table::Entry;
-use nfdhcpd::config::{Dhcp, Ipv6};
-use nfdhcpd::reply::{self, ReplyKind};
+use nfdhcpd::binding::snapshot::Entry;
+use nfdhcpd::config::Config;
+use nfdhcpd::reply::{QueueKind, ReplyKind};
 use nfdhcpd::wire::{dhcp4, dhcp6, frame, ndp};
 use nfdhcpd_fuzz::{
     binding_full, binding_odd, check_dhcp4_reply, check_dhcp6_reply, check_na_reply,
-    check_ra_reply, dhcp_cfg, dhcp_cfg_odd, entry, fix_icmpv6_checksum, ipv6_cfg, ipv6_cfg_odd,
-    reply_frame, FRAME_CAP, HOST_MAC,
+    check_ra_reply, config, config_odd, entry, fix_icmpv6_checksum, handle, reply_frame, FRAME_CAP,
+    HOST_MAC,
 };
 use std::sync::OnceLock;
 
 struct Setup {
     entry: Entry,
-    dhcp: Dhcp,
-    ipv6: Ipv6,
+    config: Config,
 }
 
 fn setups() -> &'static [Setup; 2] {
@@ -39,13 +37,11 @@ fn setups() -> &'static [Setup; 2] {
         [
             Setup {
                 entry: entry(binding_full()),
-                dhcp: dhcp_cfg(),
-                ipv6: ipv6_cfg(),
+                config: config(),
             },
             Setup {
                 entry: entry(binding_odd()),
-                dhcp: dhcp_cfg_odd(),
-                ipv6: ipv6_cfg_odd(),
+                config: config_odd(),
             },
         ]
     })
@@ -58,20 +54,34 @@ fuzz_target!(|data: &[u8]| {
     for s in setups() {
         let src = Some(s.entry.binding.mac);
 
-        let (_, outcome) = reply::dhcp4::handle(data, src, &s.entry, &s.dhcp, &mut out);
+        let outcome = handle(QueueKind::Dhcp4, data, src, &s.entry, &s.config, &mut out);
         if let Some((reply, kind)) = reply_frame(outcome, &out) {
             let udp = frame::parse_ipv4_udp(data).expect("answered, so it parsed");
             let req = dhcp4::Request::parse(udp.payload).expect("answered, so it parsed");
             check_dhcp4_reply(reply, kind, &req, HOST_MAC);
         }
 
-        let outcome = reply::ndp::handle_rs(&fixed, src, &s.entry, &s.ipv6, &mut out);
+        let outcome = handle(
+            QueueKind::RouterSolicit,
+            &fixed,
+            src,
+            &s.entry,
+            &s.config,
+            &mut out,
+        );
         if let Some((reply, kind)) = reply_frame(outcome, &out) {
             assert_eq!(kind, ReplyKind::Ra);
             check_ra_reply(reply, HOST_MAC);
         }
 
-        let outcome = reply::ndp::handle_ns(&fixed, src, &s.entry, &mut out);
+        let outcome = handle(
+            QueueKind::NeighborSolicit,
+            &fixed,
+            src,
+            &s.entry,
+            &s.config,
+            &mut out,
+        );
         if let Some((reply, kind)) = reply_frame(outcome, &out) {
             assert_eq!(kind, ReplyKind::Na);
             let icmp = frame::parse_icmpv6(&fixed).expect("answered, so it parsed");
@@ -79,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
             check_na_reply(reply, ns.target, HOST_MAC);
         }
 
-        let outcome = reply::dhcp6::handle(data, src, &s.entry, &s.ipv6, &mut out);
+        let outcome = handle(QueueKind::Dhcp6, data, src, &s.entry, &s.config, &mut out);
         if let Some((reply, kind)) = reply_frame(outcome, &out) {
             assert_eq!(kind, ReplyKind::Dhcp6Reply);
             let udp = frame::parse_ipv6_udp(data).expect("answered, so it parsed");

@@ -8,12 +8,12 @@
 
 use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 use nfdhcpd::binding::file::{self, Binding};
-use nfdhcpd::binding::table::Entry;
-use nfdhcpd::config::{Dhcp, Ipv6, Ipv6Mode};
-use nfdhcpd::reply::{NoReply, Outcome, ReplyKind};
+use nfdhcpd::binding::snapshot::Entry;
+use nfdhcpd::config::{Config, Ipv6Mode};
+use nfdhcpd::reply::{NoReply, Outcome, QueueKind, ReplyKind};
+use nfdhcpd::testing;
 use nfdhcpd::wire::dhcp4::{self, MessageType};
 use nfdhcpd::wire::dhcp6;
 use nfdhcpd::wire::dns::NameIter;
@@ -344,75 +344,44 @@ pub fn binding_odd() -> Binding {
 
 /// The entry the registry would build for `b` with INDEV present (HOST_MAC) and the tap up.
 pub fn entry(b: Binding) -> Entry {
-    // As Registry does: the HOSTNAME's domain, resolved once per binding.
-    let fallback_domains = b
-        .hostname
-        .as_deref()
-        .and_then(nfdhcpd::reply::hostname_domain)
-        .map(|d| vec![d.to_owned()])
-        .unwrap_or_default();
-    Entry {
-        fallback_domains,
-        binding: Arc::new(b),
-        ifindex: 7,
-        host_mac: Some(HOST_MAC),
-        running: true,
-    }
+    testing::entry(b)
 }
 
-/// `[dhcp]` of the original's sample configuration.
-pub fn dhcp_cfg() -> Dhcp {
-    Dhcp {
-        queue: 42,
-        lease_lifetime: 604_800,
-        lease_renewal: 3_600,
-        server_ip: Some(Ipv4Addr::new(192, 0, 2, 1)),
-        server_on_link: false,
-        nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
-        domain: Some("example.com".into()),
-    }
+/// The original's sample configuration.
+pub fn config() -> Config {
+    testing::config().build()
 }
 
-/// `server_on_link`, no domain, no DNS servers.
-pub fn dhcp_cfg_odd() -> Dhcp {
-    Dhcp {
-        queue: 42,
-        lease_lifetime: 60,
-        lease_renewal: 3_600,
-        server_ip: None,
-        server_on_link: true,
-        nameservers: vec![],
-        domain: None,
-    }
+/// The other branches: `server_on_link`, no domain, no DNS servers, SLAAC only, no IPv6
+/// domains (the host name's domain is used, if any).
+pub fn config_odd() -> Config {
+    testing::config()
+        .dhcp(|d| {
+            d.lease_lifetime = 60;
+            d.server_ip = None;
+            d.server_on_link = true;
+            d.nameservers.clear();
+            d.domain = None;
+        })
+        .mode(Ipv6Mode::Slaac)
+        .ipv6(|v| {
+            v.ra_period = 1;
+            v.nameservers.clear();
+            v.domains.clear();
+        })
+        .build()
 }
 
-/// `[ipv6]` of the original's sample configuration.
-pub fn ipv6_cfg() -> Ipv6 {
-    Ipv6 {
-        mode: Ipv6Mode::SlaacDhcpv6,
-        ra_period: 300,
-        rs_queue: 43,
-        ns_queue: 44,
-        dhcpv6_queue: Some(45),
-        nameservers: vec![
-            "2001:db8:100::1".parse().expect("addr"),
-            "2001:db8:200::2".parse().expect("addr"),
-        ],
-        domains: vec!["example.com".into()],
-    }
-}
-
-/// SLAAC only, no DNS servers, no domains (the host name's domain is used, if any).
-pub fn ipv6_cfg_odd() -> Ipv6 {
-    Ipv6 {
-        mode: Ipv6Mode::Slaac,
-        ra_period: 1,
-        rs_queue: 43,
-        ns_queue: 44,
-        dhcpv6_queue: None,
-        nameservers: vec![],
-        domains: vec![],
-    }
+/// The daemon's handler for `kind` (its prologue included) on `ip`, from the IP header.
+pub fn handle(
+    kind: QueueKind,
+    ip: &[u8],
+    src: Option<MacAddr>,
+    e: &Entry,
+    cfg: &Config,
+    out: &mut [u8],
+) -> Outcome {
+    testing::handle(kind, ip, src, e, cfg, out).outcome
 }
 
 /// A DHCPDISCOVER from `mac` (options 53 and END), as NFQUEUE hands it: from the IP header.

@@ -13,8 +13,9 @@
 
 use nfdhcpd::binding::file;
 use nfdhcpd::binding::links::{Link, LinkEvent, Links};
-use nfdhcpd::binding::table::{Entry, Registry};
-use nfdhcpd::reply::{self, Outcome};
+use nfdhcpd::binding::snapshot::Entry;
+use nfdhcpd::binding::table::Registry;
+use nfdhcpd::reply::{self, Ctx, Outcome, Packet, QueueKind};
 use nfdhcpd::wire::MacAddr;
 use nfdhcpd_bench::*;
 use nfq::{Queue, Verdict};
@@ -134,25 +135,35 @@ fn main() {
     let mut registry = Registry::new(dir.to_path_buf(), links);
     registry.rescan().unwrap_or_else(|e| die(e));
     let snapshot = registry.shared().load_full();
-    let entry: Entry = (**snapshot
-        .get(ifindex)
-        .unwrap_or_else(|| die(format!("{tap}: binding not active"))))
-    .clone();
+    let entry: Entry = snapshot
+        .active(ifindex)
+        .unwrap_or_else(|| die(format!("{tap}: binding not active")))
+        .clone();
     let mut out = [0u8; 1514];
+    // The daemon's own handler, prologue included, for the canned reply.
+    let mut answer = |kind: QueueKind, ip: &[u8]| -> Vec<u8> {
+        let pkt = Packet {
+            ip,
+            frame_src: Some(MacAddr(vm_mac)),
+        };
+        let ctx = Ctx {
+            entry: &entry,
+            config: &config,
+            out: &mut out,
+        };
+        let outcome = reply::handle(kind, &pkt, ctx).outcome;
+        reply_frame(outcome, &out)
+    };
 
     // The canned reply, and where the per-request bytes go.
     let (mut canned, patch): (Vec<u8>, fn(&mut [u8], &[u8])) = match kind.as_str() {
         "dhcp" => {
             let req = Discover::new(vm_mac);
-            let cfg = config.dhcp.as_ref().unwrap_or_else(|| die("DHCP disabled"));
-            let (_, o) = reply::dhcp4::handle(
-                &req.frame[ETH_HDR..],
-                Some(MacAddr(vm_mac)),
-                &entry,
-                cfg,
-                &mut out,
-            );
-            (reply_frame(o, &out), |f, ip| {
+            if config.live.dhcp.is_none() {
+                die("DHCP disabled");
+            }
+            let o = answer(QueueKind::Dhcp4, &req.frame[ETH_HDR..]);
+            (o, |f, ip| {
                 // xid: 4 bytes after the IPv4 header (its IHL) and the 8-byte UDP header.
                 let ihl = usize::from(ip[0] & 0x0f) * 4;
                 let x = &ip[ihl + 12..ihl + 16];
@@ -163,33 +174,26 @@ fn main() {
         }
         "rs" => {
             let req = NdRequest::rs(vm_mac, numbered(FE80, 0));
-            let cfg = config.ipv6.as_ref().unwrap_or_else(|| die("IPv6 disabled"));
-            let o = reply::ndp::handle_rs(
-                &req.frame[ETH_HDR..],
-                Some(MacAddr(vm_mac)),
-                &entry,
-                cfg,
-                &mut out,
-            );
-            (reply_frame(o, &out), |f, ip| {
+            if config.live.ipv6.is_none() {
+                die("IPv6 disabled");
+            }
+            let o = answer(QueueKind::RouterSolicit, &req.frame[ETH_HDR..]);
+            (o, |f, ip| {
                 // The RA goes to the RS's source address (IPv6 source: bytes 8..24).
                 patch_with_checksum(f, IP6_DST_OFF, &ip[8..24], ICMP6_CSUM_OFF);
             })
         }
         "ns" => {
-            let p = entry
+            let p = snapshot
+                .active(ifindex)
+                .unwrap_or_else(|| die("not active"))
                 .binding
                 .subnet6
                 .unwrap_or_else(|| die("no SUBNET6"))
                 .network();
             let req = NdRequest::ns(vm_mac, link_local(vm_mac), numbered(p, 0));
-            let o = reply::ndp::handle_ns(
-                &req.frame[ETH_HDR..],
-                Some(MacAddr(vm_mac)),
-                &entry,
-                &mut out,
-            );
-            (reply_frame(o, &out), |f, ip| {
+            let o = answer(QueueKind::NeighborSolicit, &req.frame[ETH_HDR..]);
+            (o, |f, ip| {
                 // The NA's target and source are the NS's target (ICMPv6 body bytes 8..24).
                 let t = &ip[40 + 8..40 + 24];
                 patch_with_checksum(f, ND_TARGET_OFF, t, ICMP6_CSUM_OFF);
