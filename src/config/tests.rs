@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// The original's shipped sample, unchanged (see shared/fixtures/README.md).
