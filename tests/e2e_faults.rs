@@ -965,3 +965,78 @@ fn full_reply_channel_drops_and_counts_without_blocking() {
         "a send after the sender is gone is counted"
     );
 }
+
+/// Issue 10: `[general] rate_limit` and `rate_burst` apply on SIGHUP (they used to be logged
+/// as "restart to apply" and dropped, though the README said they were live), and a changed
+/// `user` is logged as needing a restart. The same burst of 200 DISCOVERs is answered in full
+/// before the reload and capped by the new bucket (5 at once, then 1/s) after it.
+#[test]
+fn reloaded_rate_limit_applies_to_the_running_daemon() {
+    let test = "reloaded_rate_limit_applies_to_the_running_daemon";
+    if !prerequisites_scapy(test) {
+        return;
+    }
+    const BURST: u64 = 200;
+    let conf = Conf::unlimited();
+    let (mut sb, vms) = setup("reload_rate_limit", 1, &conf);
+    let vm = &vms[0];
+    let count = BURST.to_string();
+    let args = ["discover", "--count", &count, "--wait", "3"];
+    let before = sb.run_vmpkt(vm, &args, Duration::from_secs(60));
+    let ctx = format!("before the reload: {before:?}");
+    expect_eq(
+        &sb,
+        "DISCOVERs sent",
+        done_u64(&before, "sent"),
+        BURST,
+        &ctx,
+    );
+    expect_eq(
+        &sb,
+        "OFFERs (no limit)",
+        done_u64(&before, "offers"),
+        BURST,
+        &ctx,
+    );
+
+    let limited = Conf {
+        general_extra: vec!["rate_limit = 1".into(), "rate_burst = 5".into()],
+        user: "daemon".into(),
+        ..conf
+    };
+    sb.write_config(&limited);
+    let mark = sb.log_mark();
+    sb.signal_daemon("HUP");
+    sb.wait_log(mark, "INFO reload done", BINDING_TIMEOUT);
+    sb.wait_log(
+        mark,
+        "INFO reload: applied general.rate_limit=1",
+        BINDING_TIMEOUT,
+    );
+    sb.wait_log(
+        mark,
+        "INFO reload: applied general.rate_burst=5",
+        BINDING_TIMEOUT,
+    );
+    sb.wait_log(
+        mark,
+        "WARN reload: general.user changed; restart nfdhcpd to apply it",
+        BINDING_TIMEOUT,
+    );
+
+    let dropped_before = sb.counter("drop_rate_limited");
+    let started = Instant::now();
+    let after = sb.run_vmpkt(vm, &args, Duration::from_secs(60));
+    let secs = started.elapsed().as_secs();
+    let dropped = sb.counter("drop_rate_limited") - dropped_before;
+    let offers = done_u64(&after, "offers");
+    let ctx = format!("after the reload: {after:?}; {dropped} rate-limited in {secs} s");
+    expect_eq(&sb, "DISCOVERs sent", done_u64(&after, "sent"), BURST, &ctx);
+    // The burst of 5, plus at most one token per second the run took.
+    if offers > 5 + secs + 1 {
+        sb.fail(&format!(
+            "{offers} OFFERs: the reloaded limit did not apply\n{ctx}"
+        ));
+    }
+    expect_eq(&sb, "OFFERs + rate-limited", offers + dropped, BURST, &ctx);
+}
