@@ -75,7 +75,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
 
 /// `[ipv6] mode` as written, before the queues decide what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ModeSetting {
+enum ModeSetting {
     Auto,
     Slaac,
     Dhcpv6,
@@ -90,6 +90,16 @@ impl ModeSetting {
             ModeSetting::Dhcpv6 => "dhcpv6",
             ModeSetting::SlaacDhcpv6 => "slaac+dhcpv6",
         }
+    }
+}
+
+fn parse_mode(s: &str) -> Result<ModeSetting, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "auto" => Ok(ModeSetting::Auto),
+        "slaac" => Ok(ModeSetting::Slaac),
+        "dhcpv6" => Ok(ModeSetting::Dhcpv6),
+        "slaac+dhcpv6" => Ok(ModeSetting::SlaacDhcpv6),
+        _ => Err("not a mode: use auto, slaac, slaac+dhcpv6 or dhcpv6".into()),
     }
 }
 

@@ -1,6 +1,5 @@
 //! Value parsers: raw (non-empty) text -> typed value, or the reason it is refused.
 
-use super::sections::ModeSetting;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
@@ -60,16 +59,6 @@ pub(super) fn parse_user(s: &str) -> Result<String, String> {
         return Err("not a user name or uid".into());
     }
     Ok(s.to_string())
-}
-
-pub(super) fn parse_mode(s: &str) -> Result<ModeSetting, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "auto" => Ok(ModeSetting::Auto),
-        "slaac" => Ok(ModeSetting::Slaac),
-        "dhcpv6" => Ok(ModeSetting::Dhcpv6),
-        "slaac+dhcpv6" => Ok(ModeSetting::SlaacDhcpv6),
-        _ => Err("not a mode: use auto, slaac, slaac+dhcpv6 or dhcpv6".into()),
-    }
 }
 
 /// A unicast IPv4 address: what a client can use as a server or nameserver.
