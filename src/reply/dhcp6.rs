@@ -8,7 +8,7 @@
 use super::{NoReply, Outcome, ReplyKind};
 use crate::binding::table::Entry;
 use crate::config::Ipv6;
-use crate::wire::dhcp6::{self, msg_type, option, ReplyWriter, Request};
+use crate::wire::dhcp6::{self, option, MessageType, ReplyWriter, Request};
 use crate::wire::frame::{self, Ipv6Header, IPV6_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 
@@ -63,7 +63,7 @@ fn check(req: &Request<'_>, frame_src: Option<MacAddr>, entry: &Entry) -> Result
     if frame_src != Some(b.mac) && !b.macspoof {
         return Err(NoReply::Spoofed);
     }
-    if req.msg_type != msg_type::INFORMATION_REQUEST {
+    if req.msg_type != MessageType::InformationRequest {
         return Err(NoReply::UnexpectedType);
     }
     let host_mac = entry.host_mac.ok_or(NoReply::NoHostMac)?;
@@ -92,7 +92,7 @@ fn write_reply(
     let buf = out
         .get_mut(IPV6_UDP_PAYLOAD_OFFSET..)
         .ok_or(WireError::BufferTooSmall)?;
-    let mut w = ReplyWriter::new(buf, msg_type::REPLY, req.transaction_id)?;
+    let mut w = ReplyWriter::new(buf, MessageType::Reply, req.transaction_id)?;
     w.option(option::SERVERID, &dhcp6::duid_ll(host_mac))?;
     if let Some(client_id) = req.client_id {
         w.option(option::CLIENTID, client_id)?;

@@ -398,6 +398,16 @@ pub fn parse_ipv6(ip_packet: &[u8]) -> Result<Ipv6Packet<'_>, WireError> {
     })
 }
 
+enum_with_unknown! {
+    /// ICMPv6 message types this crate handles: those of NDP (RFC 4861 §4).
+    pub enum Icmpv6Type(u8) {
+        RouterSolicit = 133,
+        RouterAdvert = 134,
+        NeighborSolicit = 135,
+        NeighborAdvert = 136,
+    }
+}
+
 /// An ICMPv6 message with a verified checksum, and the IPv6 fields NDP validation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Icmpv6<'a> {
@@ -405,7 +415,7 @@ pub struct Icmpv6<'a> {
     pub dst: Ipv6Addr,
     /// NDP messages must arrive with 255 (RFC 4861 §6.1, §7.1): proof they were not routed.
     pub hop_limit: u8,
-    pub icmp_type: u8,
+    pub icmp_type: Icmpv6Type,
     pub code: u8,
     /// The message after the 4-byte type/code/checksum header.
     pub body: &'a [u8],
@@ -437,7 +447,7 @@ pub fn parse_icmpv6(ip_packet: &[u8]) -> Result<Icmpv6<'_>, WireError> {
         src: ip.src,
         dst: ip.dst,
         hop_limit: ip.hop_limit,
-        icmp_type: read_u8(hdr, field::icmpv6::TYPE),
+        icmp_type: Icmpv6Type::from(read_u8(hdr, field::icmpv6::TYPE)),
         code: read_u8(hdr, field::icmpv6::CODE),
         body,
     })
@@ -1134,7 +1144,7 @@ mod tests {
                 src: vm_ll(),
                 dst: "ff02::2".parse().unwrap(),
                 hop_limit: 255,
-                icmp_type: 133,
+                icmp_type: Icmpv6Type::RouterSolicit,
                 code: 0,
                 body: &[0, 0, 0, 0, 1, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
             }
@@ -1145,7 +1155,7 @@ mod tests {
     fn parse_icmpv6_captures_verify() {
         for (fixture, icmp_type) in [(&RS_BYTES[..], 133), (&NS_BYTES, 135), (&NS_DAD_BYTES, 135)] {
             let icmp = parse_icmpv6(fixture).unwrap();
-            assert_eq!(icmp.icmp_type, icmp_type);
+            assert_eq!(u8::from(icmp.icmp_type), icmp_type);
             assert_eq!(icmp.body, &fixture[IPV6_PAYLOAD_OFFSET - ETH_HDR_LEN + 4..]);
         }
         let dad = parse_icmpv6(&NS_DAD_BYTES).unwrap();
@@ -1316,7 +1326,7 @@ mod tests {
             (icmp.src, icmp.dst, icmp.hop_limit),
             (hdr.src_ip, hdr.dst_ip, 255)
         );
-        assert_eq!((icmp.icmp_type, icmp.code), (133, 0));
+        assert_eq!((u8::from(icmp.icmp_type), icmp.code), (133, 0));
         assert_eq!(icmp.body, &RS_BYTES[44..]);
 
         let payload = &INFO_REQUEST_BYTES[48..];
@@ -1467,7 +1477,7 @@ mod tests {
                 let _ = ndp::RouterSolicit::parse(&icmp);
                 let _ = ndp::NeighborSolicit::parse(&icmp);
                 let _ = ndp::NeighborAdvert::parse(&icmp);
-                let _ = ndp::RouterAdvertView::new_checked(&icmp);
+                let _ = ndp::RaPacket::new_checked(&icmp);
             }
             if let Ok(udp) = parse_ipv6_udp(&p) {
                 udp_ok += usize::from(dhcp6::Request::parse(udp.payload).is_ok());

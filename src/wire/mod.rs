@@ -2,6 +2,90 @@
 //!
 //! Nothing here knows about bindings or configuration.
 
+/// Declares a code-point enum with an `Unknown(n)` arm and the `From<u8>` / `Into<u8>`
+/// conversions both ways, as smoltcp's `enum_with_unknown!`: a value we do not know still
+/// round-trips unchanged.
+macro_rules! enum_with_unknown {
+    (
+        $(#[$enum_attr:meta])*
+        pub enum $name:ident($ty:ty) {
+            $( $(#[$variant_attr:meta])* $variant:ident = $value:expr ),+ $(,)?
+        }
+    ) => {
+        $(#[$enum_attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$variant_attr])* $variant ),+,
+            /// A code point this crate has no name for.
+            Unknown($ty),
+        }
+
+        impl ::core::convert::From<$ty> for $name {
+            fn from(value: $ty) -> Self {
+                match value {
+                    $( $value => $name::$variant ),+,
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl ::core::convert::From<$name> for $ty {
+            fn from(value: $name) -> Self {
+                match value {
+                    $( $name::$variant => $value ),+,
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+    };
+}
+
+/// Declares a set of one-bit flags within a byte: named constants, the reserved bits
+/// dropped on the way in (receivers ignore them) and never set on the way out.
+macro_rules! flag_set {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $( $(#[$flag_attr:meta])* const $flag:ident = $bit:expr; )+
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name(u8);
+
+        impl $name {
+            $( $(#[$flag_attr])* pub const $flag: $name = $name($bit); )+
+            /// No flag set.
+            pub const EMPTY: $name = $name(0);
+            const ALL: u8 = 0 $( | $bit )+;
+
+            /// The known flags of a wire byte; reserved bits are ignored.
+            pub fn from_bits_truncate(bits: u8) -> Self {
+                $name(bits & Self::ALL)
+            }
+
+            /// The wire byte, reserved bits zero.
+            pub fn bits(self) -> u8 {
+                self.0
+            }
+
+            /// Whether every flag of `other` is set.
+            pub fn contains(self, other: Self) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// `self` with the flags of `other` set when `on`, for building from bools.
+            pub fn with(self, other: Self, on: bool) -> Self {
+                if on {
+                    $name(self.0 | other.0)
+                } else {
+                    self
+                }
+            }
+        }
+    };
+}
+
 mod bytes;
 pub mod dhcp4;
 pub mod dhcp6;
