@@ -819,28 +819,17 @@ mod tests {
         );
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::random_buffers;
 
     /// Random messages made of plausible options, and pure noise: parse never panics, and
     /// whatever it accepts, the iterator walked cleanly.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0xa54f_f53a_5f1d_36f1);
         let codes = [1, 2, 3, 4, 6, 8, 13, 14, 23, 24, 25, 32, 999];
         let mut accepted = 0;
-        for round in 0..30000 {
-            let m: Vec<u8> = if round % 3 == 0 {
-                (0..rng.next() % 80).map(|_| rng.next() as u8).collect()
+        let make = |rng: &mut crate::wire::testing::XorShift, round: usize| {
+            if round.is_multiple_of(3) {
+                rng.noise(80)
             } else {
                 let mut m = message((rng.next() % 14) as u8, &[]);
                 for _ in 0..(rng.next() % 5) {
@@ -853,16 +842,15 @@ mod tests {
                     m.extend_from_slice(&o);
                 }
                 m
-            };
-            if let Ok(r) = Request::parse(&m) {
+            }
+        };
+        random_buffers(0xa54f_f53a_5f1d_36f1, 30000, make, |_, m| {
+            if let Ok(r) = Request::parse(m) {
                 accepted += 1;
-                assert!(Packet::new_checked(&m[..])
-                    .unwrap()
-                    .options()
-                    .all(|o| o.is_ok()));
+                assert!(Packet::new_checked(m).unwrap().options().all(|o| o.is_ok()));
                 let _ = r.requested(23);
             }
-        }
+        });
         assert!(accepted > 3000, "only {accepted} accepted");
     }
 }

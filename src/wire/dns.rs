@@ -499,28 +499,17 @@ mod tests {
         }
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::random_buffers;
 
     /// Random bytes through the list decoder, and random strings through the encoder:
     /// errors are fine, panics are not, and whatever encodes decodes to the same text.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0x1234_5678_9abc_def1);
         let alphabet = b"ab.-\\. \xc3";
         let mut round_trips = 0;
-        for _ in 0..20000 {
+        let make = |rng: &mut crate::wire::testing::XorShift, _| {
             let len = (rng.next() % 300) as usize;
-            let bytes: Vec<u8> = (0..len)
+            (0..len)
                 .map(|_| {
                     if rng.next().is_multiple_of(4) {
                         (rng.next() % 70) as u8
@@ -528,8 +517,10 @@ mod tests {
                         rng.next() as u8
                     }
                 })
-                .collect();
-            for n in NameIter::new(&bytes).flatten() {
+                .collect()
+        };
+        random_buffers(0x1234_5678_9abc_def1, 20000, make, |rng, bytes| {
+            for n in NameIter::new(bytes).flatten() {
                 assert!(n.as_bytes().len() <= MAX_NAME_LEN);
                 let _ = n.to_string();
             }
@@ -544,7 +535,7 @@ mod tests {
                 assert_eq!(back, [Ok(expected.replace('\\', "\\092"))]);
                 round_trips += 1;
             }
-        }
+        });
         assert!(round_trips > 100, "only {round_trips} names encoded");
     }
 }

@@ -160,3 +160,43 @@ impl std::fmt::Display for WireError {
         f.write_str(self.as_str())
     }
 }
+
+/// Shared by the unit tests of the wire formats and the reply policies.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
+    pub(crate) struct XorShift(pub u64);
+
+    impl XorShift {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// Up to `max_len - 1` random bytes.
+        pub(crate) fn noise(&mut self, max_len: u64) -> Vec<u8> {
+            let len = self.next() % max_len;
+            (0..len).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// The one "random buffers never panic" loop: `rounds` times, `make` builds a buffer
+    /// from the generator seeded with `seed` and the round number (plain noise, plausible
+    /// options or mutated fixtures: each test's recipe), then `check` runs the parsers on
+    /// it (errors are fine, panics are not), with the same generator for any further
+    /// randomness. Deterministic, so a failure reproduces.
+    pub(crate) fn random_buffers(
+        seed: u64,
+        rounds: usize,
+        mut make: impl FnMut(&mut XorShift, usize) -> Vec<u8>,
+        mut check: impl FnMut(&mut XorShift, &[u8]),
+    ) {
+        let mut rng = XorShift(seed);
+        for round in 0..rounds {
+            let buf = make(&mut rng, round);
+            check(&mut rng, &buf);
+        }
+    }
+}

@@ -1518,25 +1518,14 @@ mod tests {
         }
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::{random_buffers, XorShift};
 
     /// Random bodies (often built from plausible option headers) through every parser:
     /// errors are fine, panics are not.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0xbb67_ae85_84ca_a73b);
         let mut accepted = 0;
-        for _ in 0..30000 {
+        let make = |rng: &mut XorShift, _| {
             let fixed = (rng.next() % 24) as usize;
             let mut body: Vec<u8> = (0..fixed).map(|_| rng.next() as u8).collect();
             for _ in 0..(rng.next() % 5) {
@@ -1557,13 +1546,16 @@ mod tests {
                     }
                 }));
             }
+            body
+        };
+        random_buffers(0xbb67_ae85_84ca_a73b, 30000, make, |rng, body| {
             for icmp_type in 133..=136 {
                 let src = if rng.next().is_multiple_of(4) {
                     Ipv6Addr::UNSPECIFIED
                 } else {
                     vm_ll()
                 };
-                let m = icmp(icmp_type, src, addr("ff02::1:ff00:1"), &body);
+                let m = icmp(icmp_type, src, addr("ff02::1:ff00:1"), body);
                 accepted += usize::from(RouterSolicit::parse(&m).is_ok());
                 accepted += usize::from(NeighborSolicit::parse(&m).is_ok());
                 accepted += usize::from(NeighborAdvert::parse(&m).is_ok());
@@ -1576,7 +1568,7 @@ mod tests {
                     let _ = v.rdnss().map(|(_, a)| a.count());
                 }
             }
-        }
+        });
         assert!(accepted > 3000, "only {accepted} messages accepted");
     }
 
