@@ -114,37 +114,9 @@ pub(super) fn unquote(s: &str) -> &str {
     s
 }
 
-/// Longest DNS name in text form, without the trailing dot (RFC 1035 section 2.3.4).
-const MAX_DNS_NAME: usize = 253;
-const MAX_DNS_LABEL: usize = 63;
-
-/// Checks a DNS host or domain name (RFC 1123 letters, digits and hyphens; labels of 1-63
-/// characters, not starting or ending with '-'; at most 253 characters) and returns it
-/// without its trailing dot. Such a name is safe in DHCP options and in logs.
+/// Checks a DNS host or domain name and returns it without its trailing dot: the rules
+/// of `wire::dns::check_name` (RFC 1123), which the wire encoder shares, with the reason
+/// as text for error messages.
 pub fn dns_name(name: &str) -> Result<&str, &'static str> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() {
-        return Err("empty name");
-    }
-    if name.len() > MAX_DNS_NAME {
-        return Err("longer than 253 characters");
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err("empty label (two dots in a row, or a leading dot)");
-        }
-        if label.len() > MAX_DNS_LABEL {
-            return Err("a label is longer than 63 characters");
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err("only letters, digits, '-' and '.' are allowed");
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err("a label starts or ends with '-'");
-        }
-    }
-    Ok(name)
+    crate::wire::dns::check_name(name).map_err(crate::wire::dns::NameError::as_str)
 }

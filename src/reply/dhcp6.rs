@@ -8,7 +8,7 @@
 use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
 use crate::binding::snapshot::Entry;
 use crate::config::{Config, Ipv6};
-use crate::wire::dhcp6::{self, msg_type, option, ReplyWriter, Request};
+use crate::wire::dhcp6::{self, option, MessageType, ReplyWriter, Request};
 use crate::wire::frame::{self, Ipv6Header, Ipv6Udp, IPV6_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 
@@ -80,7 +80,7 @@ impl Handler for Dhcp6 {
 
 /// RFC 8415 §16.12: an Information-Request with an IA, or for another server, is discarded.
 fn check(req: &Request<'_>, entry: &Entry) -> Result<(), NoReply> {
-    if req.msg_type != msg_type::INFORMATION_REQUEST || req.has_ia {
+    if req.msg_type != MessageType::InformationRequest || req.has_ia {
         return Err(NoReply::UnexpectedType);
     }
     if req
@@ -105,7 +105,7 @@ fn write_reply(
     let buf = out
         .get_mut(IPV6_UDP_PAYLOAD_OFFSET..)
         .ok_or(WireError::BufferTooSmall)?;
-    let mut w = ReplyWriter::new(buf, msg_type::REPLY, req.transaction_id)?;
+    let mut w = ReplyWriter::new(buf, MessageType::Reply, req.transaction_id)?;
     w.option(option::SERVERID, &dhcp6::duid_ll(host_mac))?;
     if let Some(client_id) = req.client_id {
         w.option(option::CLIENTID, client_id)?;

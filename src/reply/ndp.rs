@@ -139,8 +139,8 @@ fn build_ra(
             valid_lifetime: PREFIX_VALID_LIFETIME,
             preferred_lifetime: PREFIX_PREFERRED_LIFETIME,
         }),
-        rdnss: Some((lifetime, &cfg.nameservers[..])),
-        dnssl: Some((lifetime, domains)),
+        rdnss: Some((lifetime, cfg.nameservers[..].into())),
+        dnssl: Some((lifetime, domains.into())),
     };
     let icmp_out = out
         .get_mut(IPV6_PAYLOAD_OFFSET..)
@@ -288,7 +288,7 @@ mod tests {
     use crate::reply::QueueKind;
     use crate::testing::{self as testutil, addr, entry, icmpv6_packet, vm_ll, HOST_MAC, VM_MAC};
     use crate::wire::frame::ETH_HDR_LEN;
-    use crate::wire::ndp::RouterAdvertView;
+    use crate::wire::ndp::RaPacket;
 
     fn rs_from(src: Ipv6Addr, sll: Option<MacAddr>) -> Vec<u8> {
         icmpv6_packet(src, addr("ff02::2"), |b| {
@@ -361,7 +361,7 @@ mod tests {
             (icmp.src, icmp.dst, icmp.hop_limit),
             (HOST_MAC.link_local(), vm_ll(), 255)
         );
-        let ra = RouterAdvertView::new_checked(&icmp).unwrap();
+        let ra = RaPacket::new_checked(&icmp).unwrap();
         assert!(ra.other() && !ra.managed());
         assert_eq!(ra.preference(), Preference::Medium);
         assert_eq!(
@@ -442,7 +442,7 @@ mod tests {
             .build();
         let frame = rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b.clone()), &cfg).unwrap();
         let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
-        let ra = RouterAdvertView::new_checked(&icmp).unwrap();
+        let ra = RaPacket::new_checked(&icmp).unwrap();
         assert_eq!(ra.router_lifetime(), 0);
         assert!(!ra.other());
         let p = ra.prefix().unwrap();

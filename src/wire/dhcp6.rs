@@ -26,21 +26,23 @@ pub const MIN_DUID_LEN: usize = 3;
 /// The largest transaction id: it has 24 bits.
 pub const MAX_TRANSACTION_ID: u32 = 0x00ff_ffff;
 
-/// Message types (RFC 8415 §7.3).
-pub mod msg_type {
-    pub const SOLICIT: u8 = 1;
-    pub const ADVERTISE: u8 = 2;
-    pub const REQUEST: u8 = 3;
-    pub const CONFIRM: u8 = 4;
-    pub const RENEW: u8 = 5;
-    pub const REBIND: u8 = 6;
-    pub const REPLY: u8 = 7;
-    pub const RELEASE: u8 = 8;
-    pub const DECLINE: u8 = 9;
-    pub const RECONFIGURE: u8 = 10;
-    pub const INFORMATION_REQUEST: u8 = 11;
-    pub const RELAY_FORW: u8 = 12;
-    pub const RELAY_REPL: u8 = 13;
+enum_with_unknown! {
+    /// Message types (RFC 8415 §7.3).
+    pub enum MessageType(u8) {
+        Solicit = 1,
+        Advertise = 2,
+        Request = 3,
+        Confirm = 4,
+        Renew = 5,
+        Rebind = 6,
+        Reply = 7,
+        Release = 8,
+        Decline = 9,
+        Reconfigure = 10,
+        InformationRequest = 11,
+        RelayForw = 12,
+        RelayRepl = 13,
+    }
 }
 
 /// Option codes (RFC 8415 §21 unless noted).
@@ -115,8 +117,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.buffer.as_ref()
     }
 
-    pub fn msg_type(&self) -> u8 {
-        read_u8(self.bytes(), field::MSG_TYPE)
+    pub fn msg_type(&self) -> MessageType {
+        MessageType::from(read_u8(self.bytes(), field::MSG_TYPE))
     }
 
     /// The 24-bit transaction id.
@@ -168,7 +170,7 @@ impl<'a> Iterator for OptionIter<'a> {
 /// What the reply policy needs from a client's message, parsed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request<'a> {
-    pub msg_type: u8,
+    pub msg_type: MessageType,
     /// 24 bits.
     pub transaction_id: u32,
     /// The client's DUID (option 1), 3..=130 bytes.
@@ -193,7 +195,7 @@ impl<'a> Request<'a> {
     pub fn parse(udp_payload: &'a [u8]) -> Result<Self, WireError> {
         let packet = Packet::new_checked(udp_payload)?;
         let msg_type = packet.msg_type();
-        if msg_type == msg_type::RELAY_FORW || msg_type == msg_type::RELAY_REPL {
+        if msg_type == MessageType::RelayForw || msg_type == MessageType::RelayRepl {
             return Err(WireError::WrongProtocol);
         }
         let mut req = Request {
@@ -274,13 +276,17 @@ pub struct ReplyWriter<'a> {
 impl<'a> ReplyWriter<'a> {
     /// Writes the header. `ValueTooLong` for a transaction id over 24 bits,
     /// `BufferTooSmall` below 4 bytes of room.
-    pub fn new(buf: &'a mut [u8], msg_type: u8, transaction_id: u32) -> Result<Self, WireError> {
+    pub fn new(
+        buf: &'a mut [u8],
+        msg_type: MessageType,
+        transaction_id: u32,
+    ) -> Result<Self, WireError> {
         if transaction_id > MAX_TRANSACTION_ID {
             return Err(WireError::ValueTooLong);
         }
         let header = buf.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall)?;
         let [_, a, b, c] = transaction_id.to_be_bytes();
-        write(header, 0..HEADER_LEN, &[msg_type, a, b, c]);
+        write(header, 0..HEADER_LEN, &[msg_type.into(), a, b, c]);
         Ok(ReplyWriter {
             buf,
             len: HEADER_LEN,
@@ -378,8 +384,8 @@ mod tests {
     static CLIENT_DUID: [u8; 10] = [0, 3, 0, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
     /// A message of type `t`, transaction id 0x010203, with `options` after the header.
-    fn message(t: u8, options: &[u8]) -> Vec<u8> {
-        let mut m = vec![t, 1, 2, 3];
+    fn message(t: impl Into<u8>, options: &[u8]) -> Vec<u8> {
+        let mut m = vec![t.into(), 1, 2, 3];
         m.extend_from_slice(options);
         m
     }
@@ -399,7 +405,7 @@ mod tests {
     #[test]
     fn deconstruct() {
         let p = Packet::new_checked(info_request()).unwrap();
-        assert_eq!(p.msg_type(), msg_type::INFORMATION_REQUEST);
+        assert_eq!(p.msg_type(), MessageType::InformationRequest);
         assert_eq!(p.transaction_id(), 0x7b23c6);
         let opts: Vec<_> = p.options().collect::<Result<_, _>>().unwrap();
         assert_eq!(
@@ -428,7 +434,7 @@ mod tests {
         assert_eq!(
             r,
             Request {
-                msg_type: msg_type::INFORMATION_REQUEST,
+                msg_type: MessageType::InformationRequest,
                 transaction_id: 0x7b23c6,
                 client_id: Some(&CLIENT_DUID),
                 server_id: None,
@@ -445,7 +451,7 @@ mod tests {
 
     #[test]
     fn parse_relay_messages() {
-        for t in [msg_type::RELAY_FORW, msg_type::RELAY_REPL] {
+        for t in [MessageType::RelayForw, MessageType::RelayRepl] {
             assert_eq!(
                 Request::parse(&message(t, &[])),
                 Err(WireError::WrongProtocol)
@@ -453,7 +459,7 @@ mod tests {
         }
         // Every other type parses; answering is the policy's call.
         for t in (0..=255u8).filter(|t| !(12..=13).contains(t)) {
-            assert_eq!(Request::parse(&message(t, &[])).unwrap().msg_type, t);
+            assert_eq!(Request::parse(&message(t, &[])).unwrap().msg_type, t.into());
         }
     }
 
@@ -485,7 +491,7 @@ mod tests {
             opt(option::SERVERID, &duid_ll(host_mac())),
         ]
         .concat();
-        let m = message(msg_type::REQUEST, &both);
+        let m = message(MessageType::Request, &both);
         let r = Request::parse(&m).unwrap();
         assert_eq!(r.client_id, Some(&CLIENT_DUID[..]));
         assert_eq!(r.server_id, Some(&duid_ll(host_mac())[..]));
@@ -527,7 +533,7 @@ mod tests {
             opt(option::IA_TA, &[0; 4]),
             opt(option::IA_PD, &[0; 40]),
         ] {
-            let m = message(msg_type::SOLICIT, &ia);
+            let m = message(MessageType::Solicit, &ia);
             let r = Request::parse(&m).unwrap();
             assert!(r.has_ia, "{ia:?}");
         }
@@ -632,7 +638,7 @@ mod tests {
 
     /// The Reply to the fixture: the options the daemon sends.
     fn write_reply(buf: &mut [u8]) -> usize {
-        let mut w = ReplyWriter::new(buf, msg_type::REPLY, 0x7b23c6).unwrap();
+        let mut w = ReplyWriter::new(buf, MessageType::Reply, 0x7b23c6).unwrap();
         w.option(option::CLIENTID, &CLIENT_DUID).unwrap();
         w.option(option::SERVERID, &duid_ll(host_mac())).unwrap();
         w.option_ipv6_list(option::DNS_SERVERS, &dns_servers())
@@ -674,7 +680,7 @@ mod tests {
         let p = Packet::new_checked(&buf[..len]).unwrap();
         assert_eq!(
             (p.msg_type(), p.transaction_id()),
-            (msg_type::REPLY, 0x7b23c6)
+            (MessageType::Reply, 0x7b23c6)
         );
         let codes: Vec<u16> = p.options().map(|o| o.unwrap().code).collect();
         assert_eq!(codes, [1, 2, 23, 24, 32]);
@@ -749,7 +755,7 @@ mod tests {
     #[test]
     fn emit_empty_lists_write_nothing() {
         let mut buf = [0xa5u8; 10];
-        let mut w = ReplyWriter::new(&mut buf, msg_type::REPLY, 1).unwrap();
+        let mut w = ReplyWriter::new(&mut buf, MessageType::Reply, 1).unwrap();
         w.option_ipv6_list(option::DNS_SERVERS, &[]).unwrap();
         w.option_domain_list(option::DOMAIN_LIST, &[]).unwrap();
         assert_eq!(w.finish(), 4);
@@ -761,15 +767,15 @@ mod tests {
     fn emit_errors() {
         let mut buf = [0xa5u8; 40];
         assert_eq!(
-            ReplyWriter::new(&mut buf, 7, 0x0100_0000).err(),
+            ReplyWriter::new(&mut buf, MessageType::Reply, 0x0100_0000).err(),
             Some(WireError::ValueTooLong)
         );
         assert_eq!(
-            ReplyWriter::new(&mut buf[..3], 7, 1).err(),
+            ReplyWriter::new(&mut buf[..3], MessageType::Reply, 1).err(),
             Some(WireError::BufferTooSmall)
         );
         assert!(buf.iter().all(|&b| b == 0xa5));
-        let mut w = ReplyWriter::new(&mut buf, 7, MAX_TRANSACTION_ID).unwrap();
+        let mut w = ReplyWriter::new(&mut buf, MessageType::Reply, MAX_TRANSACTION_ID).unwrap();
         // 36 bytes of room: two addresses (36 bytes with the header) fit exactly, three
         // do not.
         let three = [Ipv6Addr::LOCALHOST; 3];
@@ -799,7 +805,7 @@ mod tests {
         // 4095 addresses are 65520 bytes: the largest list one option holds.
         let mut buf = vec![0u8; 70000];
         let many = vec![Ipv6Addr::LOCALHOST; 4096];
-        let mut w = ReplyWriter::new(&mut buf, 7, 1).unwrap();
+        let mut w = ReplyWriter::new(&mut buf, MessageType::Reply, 1).unwrap();
         assert_eq!(w.option_ipv6_list(23, &many), Err(WireError::ValueTooLong));
         w.option_ipv6_list(23, &many[..4095]).unwrap();
         assert_eq!(w.finish(), 4 + 4 + 65520);
@@ -813,28 +819,17 @@ mod tests {
         );
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::random_buffers;
 
     /// Random messages made of plausible options, and pure noise: parse never panics, and
     /// whatever it accepts, the iterator walked cleanly.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0xa54f_f53a_5f1d_36f1);
         let codes = [1, 2, 3, 4, 6, 8, 13, 14, 23, 24, 25, 32, 999];
         let mut accepted = 0;
-        for round in 0..30000 {
-            let m: Vec<u8> = if round % 3 == 0 {
-                (0..rng.next() % 80).map(|_| rng.next() as u8).collect()
+        let make = |rng: &mut crate::wire::testing::XorShift, round: usize| {
+            if round.is_multiple_of(3) {
+                rng.noise(80)
             } else {
                 let mut m = message((rng.next() % 14) as u8, &[]);
                 for _ in 0..(rng.next() % 5) {
@@ -847,16 +842,15 @@ mod tests {
                     m.extend_from_slice(&o);
                 }
                 m
-            };
-            if let Ok(r) = Request::parse(&m) {
+            }
+        };
+        random_buffers(0xa54f_f53a_5f1d_36f1, 30000, make, |_, m| {
+            if let Ok(r) = Request::parse(m) {
                 accepted += 1;
-                assert!(Packet::new_checked(&m[..])
-                    .unwrap()
-                    .options()
-                    .all(|o| o.is_ok()));
+                assert!(Packet::new_checked(m).unwrap().options().all(|o| o.is_ok()));
                 let _ = r.requested(23);
             }
-        }
+        });
         assert!(accepted > 3000, "only {accepted} accepted");
     }
 }

@@ -15,6 +15,10 @@ pub const MAX_LABEL_LEN: usize = 63;
 /// Longest encoded name, length bytes and the root label included (RFC 1035 §3.1).
 pub const MAX_NAME_LEN: usize = 255;
 
+/// Longest name in dotted text, without the trailing dot: with a length byte per label and
+/// the root label it encodes to `MAX_NAME_LEN` (RFC 1035 §2.3.4).
+pub const MAX_TEXT_LEN: usize = MAX_NAME_LEN - 2;
+
 /// The dotted-text labels of `name`, one trailing dot (a fully qualified name) allowed.
 fn labels(name: &str) -> impl Iterator<Item = &[u8]> {
     let name = name.strip_suffix('.').unwrap_or(name);
@@ -28,32 +32,114 @@ fn is_label_byte(b: u8) -> bool {
     b.is_ascii_graphic() && b != b'.'
 }
 
+/// Why a name in dotted text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    /// "" or ".".
+    Empty,
+    /// Two dots in a row, or a leading dot.
+    EmptyLabel,
+    /// A byte the rules do not allow in a label.
+    BadChar,
+    /// A label over 63 bytes.
+    LabelTooLong,
+    /// A host name label starting or ending with '-'.
+    EdgeHyphen,
+    /// Over 253 bytes without the trailing dot (255 encoded).
+    TooLong,
+}
+
+impl NameError {
+    /// The reason, for configuration and binding file errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameError::Empty => "empty name",
+            NameError::EmptyLabel => "empty label (two dots in a row, or a leading dot)",
+            NameError::BadChar => "only letters, digits, '-' and '.' are allowed",
+            NameError::LabelTooLong => "a label is longer than 63 characters",
+            NameError::EdgeHyphen => "a label starts or ends with '-'",
+            NameError::TooLong => "longer than 253 characters",
+        }
+    }
+
+    /// The packet-path error: a length limit is `ValueTooLong`, bad syntax `BadOption`.
+    pub fn wire_error(self) -> WireError {
+        match self {
+            NameError::LabelTooLong | NameError::TooLong => WireError::ValueTooLong,
+            _ => WireError::BadOption,
+        }
+    }
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The two alphabets of the one set of name rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Alphabet {
+    /// RFC 1123 §2.1 host names: letters, digits, '-' not at a label's edge.
+    Hostname,
+    /// Visible ASCII (`is_label_byte`): what the encoder accepts, so search domains like
+    /// `_sip.example` still go out; a superset of `Hostname`, so whatever the
+    /// configuration or a binding file accepted encodes.
+    Visible,
+}
+
+/// The rules, in one place: a name of one or more labels of 1..=63 allowed bytes, at most
+/// 253 bytes without its one optional trailing dot; returns it without that dot. Labels
+/// are checked in order, syntax before length, then the whole length.
+fn check(name: &str, alphabet: Alphabet) -> Result<&str, NameError> {
+    let text = name.strip_suffix('.').unwrap_or(name);
+    if text.is_empty() {
+        return Err(NameError::Empty);
+    }
+    for label in labels(name) {
+        if label.is_empty() {
+            return Err(NameError::EmptyLabel);
+        }
+        let byte_ok = |b: u8| match alphabet {
+            Alphabet::Hostname => b.is_ascii_alphanumeric() || b == b'-',
+            Alphabet::Visible => is_label_byte(b),
+        };
+        if !label.iter().all(|&b| byte_ok(b)) {
+            return Err(NameError::BadChar);
+        }
+        if label.len() > MAX_LABEL_LEN {
+            return Err(NameError::LabelTooLong);
+        }
+        let edge_hyphen = label.first() == Some(&b'-') || label.last() == Some(&b'-');
+        if alphabet == Alphabet::Hostname && edge_hyphen {
+            return Err(NameError::EdgeHyphen);
+        }
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(NameError::TooLong);
+    }
+    Ok(text)
+}
+
+/// Checks a DNS host or domain name (RFC 1123 letters, digits and hyphens; labels of 1-63
+/// characters, not starting or ending with '-'; at most 253 characters) and returns it
+/// without its trailing dot. Such a name is safe in DHCP options and in logs.
+pub fn check_name(name: &str) -> Result<&str, NameError> {
+    check(name, Alphabet::Hostname)
+}
+
 /// The length of `name` in wire format: one length byte per label, the label, and the
 /// closing zero byte ("example.org" is 13).
 ///
-/// Errors: `BadOption` for an empty name or an empty label ("", ".", "a..b", ".a") or a
-/// byte that is not visible ASCII; `ValueTooLong` for a label over 63 bytes or an encoding
-/// over 255 bytes. The root name is refused: as a search domain it means nothing, and an
-/// empty string is far more likely a configuration slip.
+/// The rules are `check_name`'s with any visible ASCII allowed in labels. Errors:
+/// `BadOption` for an empty name or an empty label ("", ".", "a..b", ".a") or a byte that
+/// is not visible ASCII; `ValueTooLong` for a label over 63 bytes or an encoding over 255
+/// bytes. The root name is refused: as a search domain it means nothing, and an empty
+/// string is far more likely a configuration slip.
 pub fn encoded_len(name: &str) -> Result<usize, WireError> {
-    let mut total: usize = 1;
-    for label in labels(name) {
-        if label.is_empty() || !label.iter().all(|&b| is_label_byte(b)) {
-            return Err(WireError::BadOption);
-        }
-        if label.len() > MAX_LABEL_LEN {
-            return Err(WireError::ValueTooLong);
-        }
-        // Both terms are bounded (by the name's length and by 63), so this cannot
-        // overflow; checked anyway, like every length here.
-        total = total
-            .checked_add(1 + label.len())
-            .ok_or(WireError::ValueTooLong)?;
-    }
-    if total > MAX_NAME_LEN {
-        return Err(WireError::ValueTooLong);
-    }
-    Ok(total)
+    let text = check(name, Alphabet::Visible).map_err(NameError::wire_error)?;
+    // A length byte per label replaces each dot, plus the first one and the root label.
+    Ok(text.len() + 2)
 }
 
 /// Writes `name` in wire format at the start of `out`; returns the bytes written
@@ -259,6 +345,28 @@ mod tests {
     }
 
     #[test]
+    fn check_name_reasons() {
+        assert_eq!(check_name("vm-1.Example.COM."), Ok("vm-1.Example.COM"));
+        assert_eq!(check_name(""), Err(NameError::Empty));
+        assert_eq!(check_name("a..b"), Err(NameError::EmptyLabel));
+        assert_eq!(check_name("a_b"), Err(NameError::BadChar));
+        assert_eq!(check_name("-a"), Err(NameError::EdgeHyphen));
+        assert_eq!(check_name(&"a".repeat(64)), Err(NameError::LabelTooLong));
+        let l63 = "a".repeat(63);
+        let over = format!("{l63}.{l63}.{l63}.{}", "b".repeat(62));
+        assert_eq!(check_name(&over), Err(NameError::TooLong));
+        // What the host name rules accept, the encoder accepts: it is only more lenient.
+        for ok in [
+            "a",
+            "vm-1.example.org.",
+            &format!("{l63}.{l63}.{l63}.{}", "b".repeat(61)),
+        ] {
+            assert_eq!(encoded_len(ok), Ok(check_name(ok).unwrap().len() + 2));
+        }
+        assert_eq!(encoded_len("a_b"), Ok(5));
+    }
+
+    #[test]
     fn encoded_len_values() {
         assert_eq!(encoded_len("a"), Ok(3));
         assert_eq!(encoded_len("a."), Ok(3));
@@ -391,28 +499,17 @@ mod tests {
         }
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::random_buffers;
 
     /// Random bytes through the list decoder, and random strings through the encoder:
     /// errors are fine, panics are not, and whatever encodes decodes to the same text.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0x1234_5678_9abc_def1);
         let alphabet = b"ab.-\\. \xc3";
         let mut round_trips = 0;
-        for _ in 0..20000 {
+        let make = |rng: &mut crate::wire::testing::XorShift, _| {
             let len = (rng.next() % 300) as usize;
-            let bytes: Vec<u8> = (0..len)
+            (0..len)
                 .map(|_| {
                     if rng.next().is_multiple_of(4) {
                         (rng.next() % 70) as u8
@@ -420,8 +517,10 @@ mod tests {
                         rng.next() as u8
                     }
                 })
-                .collect();
-            for n in NameIter::new(&bytes).flatten() {
+                .collect()
+        };
+        random_buffers(0x1234_5678_9abc_def1, 20000, make, |rng, bytes| {
+            for n in NameIter::new(bytes).flatten() {
                 assert!(n.as_bytes().len() <= MAX_NAME_LEN);
                 let _ = n.to_string();
             }
@@ -436,7 +535,7 @@ mod tests {
                 assert_eq!(back, [Ok(expected.replace('\\', "\\092"))]);
                 round_trips += 1;
             }
-        }
+        });
         assert!(round_trips > 100, "only {round_trips} names encoded");
     }
 }

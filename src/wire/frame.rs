@@ -398,6 +398,16 @@ pub fn parse_ipv6(ip_packet: &[u8]) -> Result<Ipv6Packet<'_>, WireError> {
     })
 }
 
+enum_with_unknown! {
+    /// ICMPv6 message types this crate handles: those of NDP (RFC 4861 §4).
+    pub enum Icmpv6Type(u8) {
+        RouterSolicit = 133,
+        RouterAdvert = 134,
+        NeighborSolicit = 135,
+        NeighborAdvert = 136,
+    }
+}
+
 /// An ICMPv6 message with a verified checksum, and the IPv6 fields NDP validation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Icmpv6<'a> {
@@ -405,7 +415,7 @@ pub struct Icmpv6<'a> {
     pub dst: Ipv6Addr,
     /// NDP messages must arrive with 255 (RFC 4861 §6.1, §7.1): proof they were not routed.
     pub hop_limit: u8,
-    pub icmp_type: u8,
+    pub icmp_type: Icmpv6Type,
     pub code: u8,
     /// The message after the 4-byte type/code/checksum header.
     pub body: &'a [u8],
@@ -437,7 +447,7 @@ pub fn parse_icmpv6(ip_packet: &[u8]) -> Result<Icmpv6<'_>, WireError> {
         src: ip.src,
         dst: ip.dst,
         hop_limit: ip.hop_limit,
-        icmp_type: read_u8(hdr, field::icmpv6::TYPE),
+        icmp_type: Icmpv6Type::from(read_u8(hdr, field::icmpv6::TYPE)),
         code: read_u8(hdr, field::icmpv6::CODE),
         body,
     })
@@ -1011,28 +1021,16 @@ mod tests {
         );
     }
 
-    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::wire::testing::{random_buffers, XorShift};
 
     /// Random buffers, and the fixture with random bytes flipped and random cuts, through
     /// parse_ipv4_udp and on into Request::parse: errors are fine, panics are not.
     #[test]
     fn robustness_random_buffers() {
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;
-        for round in 0..6000 {
-            let mut p = if round % 2 == 0 {
-                let len = (rng.next() % 400) as usize;
-                (0..len).map(|_| rng.next() as u8).collect()
+        let make = |rng: &mut XorShift, round: usize| {
+            let mut p = if round.is_multiple_of(2) {
+                rng.noise(400)
             } else {
                 DISCOVER_IP_BYTES.to_vec()
             };
@@ -1043,11 +1041,18 @@ mod tests {
                 }
             }
             let cut = (rng.next() as usize) % (p.len() + 1);
-            p.truncate(if round % 3 == 0 { cut } else { p.len() });
-            if let Ok(udp) = parse_ipv4_udp(&p) {
+            p.truncate(if round.is_multiple_of(3) {
+                cut
+            } else {
+                p.len()
+            });
+            p
+        };
+        random_buffers(0x9e37_79b9_7f4a_7c15, 6000, make, |_, p| {
+            if let Ok(udp) = parse_ipv4_udp(p) {
                 accepted += usize::from(Request::parse(udp.payload).is_ok());
             }
-        }
+        });
         // The mutated fixtures must reach the DHCP parser often enough to mean something.
         assert!(accepted > 500, "only {accepted} reached a parsed request");
     }
@@ -1134,7 +1139,7 @@ mod tests {
                 src: vm_ll(),
                 dst: "ff02::2".parse().unwrap(),
                 hop_limit: 255,
-                icmp_type: 133,
+                icmp_type: Icmpv6Type::RouterSolicit,
                 code: 0,
                 body: &[0, 0, 0, 0, 1, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
             }
@@ -1145,7 +1150,7 @@ mod tests {
     fn parse_icmpv6_captures_verify() {
         for (fixture, icmp_type) in [(&RS_BYTES[..], 133), (&NS_BYTES, 135), (&NS_DAD_BYTES, 135)] {
             let icmp = parse_icmpv6(fixture).unwrap();
-            assert_eq!(icmp.icmp_type, icmp_type);
+            assert_eq!(u8::from(icmp.icmp_type), icmp_type);
             assert_eq!(icmp.body, &fixture[IPV6_PAYLOAD_OFFSET - ETH_HDR_LEN + 4..]);
         }
         let dad = parse_icmpv6(&NS_DAD_BYTES).unwrap();
@@ -1316,7 +1321,7 @@ mod tests {
             (icmp.src, icmp.dst, icmp.hop_limit),
             (hdr.src_ip, hdr.dst_ip, 255)
         );
-        assert_eq!((icmp.icmp_type, icmp.code), (133, 0));
+        assert_eq!((u8::from(icmp.icmp_type), icmp.code), (133, 0));
         assert_eq!(icmp.body, &RS_BYTES[44..]);
 
         let payload = &INFO_REQUEST_BYTES[48..];
@@ -1438,12 +1443,10 @@ mod tests {
     fn robustness_random_buffers_ipv6() {
         use crate::wire::{dhcp6, ndp};
         let fixtures = [&RS_BYTES[..], &NS_BYTES, &NS_DAD_BYTES, &INFO_REQUEST_BYTES];
-        let mut rng = XorShift(0x6a09_e667_f3bc_c908);
         let (mut icmp_ok, mut udp_ok) = (0, 0);
-        for round in 0..20000 {
-            let mut p = if round % 4 == 0 {
-                let len = (rng.next() % 200) as usize;
-                let mut p: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let make = |rng: &mut XorShift, round: usize| {
+            let mut p = if round.is_multiple_of(4) {
+                let mut p = rng.noise(200);
                 if let Some(b) = p.first_mut() {
                     *b = 0x60;
                 }
@@ -1457,22 +1460,25 @@ mod tests {
                     p[at] = rng.next() as u8;
                 }
             }
-            if round % 3 == 0 {
+            if round.is_multiple_of(3) {
                 let cut = (rng.next() as usize) % (p.len() + 1);
                 p.truncate(cut);
             }
-            let _ = parse_ipv6(&p);
-            if let Ok(icmp) = parse_icmpv6(&p) {
+            p
+        };
+        random_buffers(0x6a09_e667_f3bc_c908, 20000, make, |_, p| {
+            let _ = parse_ipv6(p);
+            if let Ok(icmp) = parse_icmpv6(p) {
                 icmp_ok += 1;
                 let _ = ndp::RouterSolicit::parse(&icmp);
                 let _ = ndp::NeighborSolicit::parse(&icmp);
                 let _ = ndp::NeighborAdvert::parse(&icmp);
-                let _ = ndp::RouterAdvertView::new_checked(&icmp);
+                let _ = ndp::RaPacket::new_checked(&icmp);
             }
-            if let Ok(udp) = parse_ipv6_udp(&p) {
+            if let Ok(udp) = parse_ipv6_udp(p) {
                 udp_ok += usize::from(dhcp6::Request::parse(udp.payload).is_ok());
             }
-        }
+        });
         assert!(icmp_ok > 2000, "only {icmp_ok} ICMPv6 messages parsed");
         assert!(udp_ok > 500, "only {udp_ok} DHCPv6 requests parsed");
     }

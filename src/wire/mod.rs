@@ -2,6 +2,90 @@
 //!
 //! Nothing here knows about bindings or configuration.
 
+/// Declares a code-point enum with an `Unknown(n)` arm and the `From<u8>` / `Into<u8>`
+/// conversions both ways, as smoltcp's `enum_with_unknown!`: a value we do not know still
+/// round-trips unchanged.
+macro_rules! enum_with_unknown {
+    (
+        $(#[$enum_attr:meta])*
+        pub enum $name:ident($ty:ty) {
+            $( $(#[$variant_attr:meta])* $variant:ident = $value:expr ),+ $(,)?
+        }
+    ) => {
+        $(#[$enum_attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$variant_attr])* $variant ),+,
+            /// A code point this crate has no name for.
+            Unknown($ty),
+        }
+
+        impl ::core::convert::From<$ty> for $name {
+            fn from(value: $ty) -> Self {
+                match value {
+                    $( $value => $name::$variant ),+,
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl ::core::convert::From<$name> for $ty {
+            fn from(value: $name) -> Self {
+                match value {
+                    $( $name::$variant => $value ),+,
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+    };
+}
+
+/// Declares a set of one-bit flags within a byte: named constants, the reserved bits
+/// dropped on the way in (receivers ignore them) and never set on the way out.
+macro_rules! flag_set {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $( $(#[$flag_attr:meta])* const $flag:ident = $bit:expr; )+
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name(u8);
+
+        impl $name {
+            $( $(#[$flag_attr])* pub const $flag: $name = $name($bit); )+
+            /// No flag set.
+            pub const EMPTY: $name = $name(0);
+            const ALL: u8 = 0 $( | $bit )+;
+
+            /// The known flags of a wire byte; reserved bits are ignored.
+            pub fn from_bits_truncate(bits: u8) -> Self {
+                $name(bits & Self::ALL)
+            }
+
+            /// The wire byte, reserved bits zero.
+            pub fn bits(self) -> u8 {
+                self.0
+            }
+
+            /// Whether every flag of `other` is set.
+            pub fn contains(self, other: Self) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// `self` with the flags of `other` set when `on`, for building from bools.
+            pub fn with(self, other: Self, on: bool) -> Self {
+                if on {
+                    $name(self.0 | other.0)
+                } else {
+                    self
+                }
+            }
+        }
+    };
+}
+
 mod bytes;
 pub mod dhcp4;
 pub mod dhcp6;
@@ -74,5 +158,45 @@ impl WireError {
 impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Shared by the unit tests of the wire formats and the reply policies.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Marsaglia's xorshift64: deterministic noise without a rand dependency.
+    pub(crate) struct XorShift(pub u64);
+
+    impl XorShift {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// Up to `max_len - 1` random bytes.
+        pub(crate) fn noise(&mut self, max_len: u64) -> Vec<u8> {
+            let len = self.next() % max_len;
+            (0..len).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// The one "random buffers never panic" loop: `rounds` times, `make` builds a buffer
+    /// from the generator seeded with `seed` and the round number (plain noise, plausible
+    /// options or mutated fixtures: each test's recipe), then `check` runs the parsers on
+    /// it (errors are fine, panics are not), with the same generator for any further
+    /// randomness. Deterministic, so a failure reproduces.
+    pub(crate) fn random_buffers(
+        seed: u64,
+        rounds: usize,
+        mut make: impl FnMut(&mut XorShift, usize) -> Vec<u8>,
+        mut check: impl FnMut(&mut XorShift, &[u8]),
+    ) {
+        let mut rng = XorShift(seed);
+        for round in 0..rounds {
+            let buf = make(&mut rng, round);
+            check(&mut rng, &buf);
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! NDP parsing from the IPv6 header on: `parse_icmpv6`, then RouterSolicit, NeighborSolicit
 //! and NeighborAdvert (each accepted message emitted again and parsed back to the same
-//! value), the checked RouterAdvertView with every accessor, and every typed option accessor
+//! value), the checked RaPacket view with every accessor, and every typed option accessor
 //! on every option.
 //!
 //! `parse_icmpv6` verifies the checksum, which nearly every mutation breaks. The input is

@@ -19,7 +19,7 @@ use nfdhcpd::wire::dhcp6;
 use nfdhcpd::wire::dns::NameIter;
 use nfdhcpd::wire::frame::{self, Icmpv6, Ipv4UdpHeader, Ipv6Header};
 use nfdhcpd::wire::ndp::{
-    self, NeighborAdvert, NeighborSolicit, Preference, PrefixInfo, RouterAdvert, RouterAdvertView,
+    self, NeighborAdvert, NeighborSolicit, Preference, PrefixInfo, RaPacket, RouterAdvert,
     RouterSolicit,
 };
 use nfdhcpd::wire::{MacAddr, WireError};
@@ -199,11 +199,11 @@ fn ra(c: RaCase) {
         source_ll: c.source_ll.map(MacAddr),
         mtu: c.mtu,
         prefix,
-        rdnss: c.rdnss.as_ref().map(|(l, a)| (*l, &a[..])),
-        dnssl: c.dnssl.as_ref().map(|(l, n)| (*l, &n[..])),
+        rdnss: c.rdnss.as_ref().map(|(l, a)| (*l, a.into())),
+        dnssl: c.dnssl.as_ref().map(|(l, n)| (*l, n.into())),
     };
-    let addrs = ra.rdnss.map(|(_, a)| a).unwrap_or(&[]);
-    let names = ra.dnssl.map(|(_, n)| n).unwrap_or(&[]);
+    let addrs: &[Ipv6Addr] = c.rdnss.as_ref().map(|(_, a)| &a[..]).unwrap_or(&[]);
+    let names: &[String] = c.dnssl.as_ref().map(|(_, n)| &n[..]).unwrap_or(&[]);
 
     // What the emitter must refuse, in the order `emit` documents its checks.
     let dnssl_list = model_encode_list(names);
@@ -240,7 +240,7 @@ fn ra(c: RaCase) {
         return;
     };
     assert_eq!((icmp.src, icmp.dst), (c.src, c.dst));
-    let view = RouterAdvertView::new_checked(&icmp).expect("our RA is valid");
+    let view = RaPacket::new_checked(&icmp).expect("our RA is valid");
     walk_ra_view(&view);
     assert_eq!(view.cur_hop_limit(), ra.cur_hop_limit);
     assert_eq!((view.managed(), view.other()), (ra.managed, ra.other));
@@ -255,14 +255,14 @@ fn ra(c: RaCase) {
     let want_rdnss = ra
         .rdnss
         .filter(|(_, a)| !a.is_empty())
-        .map(|(l, a)| (l, a.to_vec()));
+        .map(|(l, a)| (l, a.iter().collect::<Vec<_>>()));
     assert_eq!(back_rdnss, want_rdnss);
     match (view.dnssl(), ra.dnssl.filter(|(_, n)| !n.is_empty())) {
         (None, None) => {}
-        (Some((l, _)), Some((want_l, want_names))) => {
+        (Some((l, _)), Some((want_l, _))) => {
             assert_eq!(l, want_l);
-            let data = view.option(ndp::option_type::DNSSL).expect("present").data;
-            assert_names(&data[6..], want_names);
+            let data = view.option(ndp::OptionType::Dnssl).expect("present").data;
+            assert_names(&data[6..], names);
         }
         (got, want) => panic!("DNSSL {got:?}, expected {want:?}"),
     }
@@ -565,7 +565,7 @@ fn dhcp6_reply(c: Dhcp6Case) {
     let buf_len = usize::from(c.buf_len % 1600);
     let mut frame_buf = vec![0xa5u8; frame::IPV6_UDP_PAYLOAD_OFFSET + buf_len + 16];
     let msg = &mut frame_buf[frame::IPV6_UDP_PAYLOAD_OFFSET..][..buf_len];
-    let mut w = match dhcp6::ReplyWriter::new(msg, c.msg_type, c.transaction_id) {
+    let mut w = match dhcp6::ReplyWriter::new(msg, c.msg_type.into(), c.transaction_id) {
         Ok(w) => w,
         Err(e) => {
             let want = if c.transaction_id > dhcp6::MAX_TRANSACTION_ID {
@@ -628,7 +628,7 @@ fn dhcp6_reply(c: Dhcp6Case) {
     let p = dhcp6::Packet::new_checked(udp.payload).expect("our message parses");
     assert_eq!(
         (p.msg_type(), p.transaction_id()),
-        (c.msg_type, c.transaction_id)
+        (c.msg_type.into(), c.transaction_id)
     );
     let back: Vec<(u16, Vec<u8>)> = walk_fused(p.options(), total)
         .into_iter()

@@ -19,7 +19,7 @@ use nfdhcpd::wire::dhcp6;
 use nfdhcpd::wire::dns::NameIter;
 use nfdhcpd::wire::frame::{self, Icmpv6, Ipv4UdpHeader, Ipv6Header};
 use nfdhcpd::wire::ndp::{
-    self, option_type, NdpOption, NdpOptionIter, NeighborAdvert, NeighborSolicit, RouterAdvertView,
+    self, NdpOption, NdpOptionIter, NeighborAdvert, NeighborSolicit, OptionType, RaPacket,
     RouterSolicit,
 };
 use nfdhcpd::wire::{MacAddr, WireError};
@@ -147,8 +147,8 @@ pub fn walk_dhcp6(payload: &[u8]) {
             (req.msg_type, req.transaction_id),
             (p.msg_type(), p.transaction_id())
         );
-        assert!(req.msg_type != dhcp6::msg_type::RELAY_FORW);
-        assert!(req.msg_type != dhcp6::msg_type::RELAY_REPL);
+        assert!(req.msg_type != dhcp6::MessageType::RelayForw);
+        assert!(req.msg_type != dhcp6::MessageType::RelayRepl);
         let first = |c| options.iter().find(|o| o.code == c).map(|o| o.data);
         assert_eq!(req.client_id, first(dhcp6::option::CLIENTID));
         assert_eq!(req.server_id, first(dhcp6::option::SERVERID));
@@ -229,14 +229,14 @@ pub fn walk_ndp(icmp: &Icmpv6<'_>) {
         let back = reparse(icmp, na.buffer_len(), |b| na.emit(b));
         assert_eq!(NeighborAdvert::parse(&back.icmp()), Ok(na));
     }
-    if let Ok(view) = RouterAdvertView::new_checked(icmp) {
+    if let Ok(view) = RaPacket::new_checked(icmp) {
         walk_ra_view(&view);
     }
 }
 
 /// Every accessor of a checked RA view. `new_checked` validated every option, so the
 /// typed accessors must find what the options walk finds.
-pub fn walk_ra_view(view: &RouterAdvertView<'_>) {
+pub fn walk_ra_view(view: &RaPacket<'_>) {
     black_box((
         view.cur_hop_limit(),
         view.managed(),
@@ -256,12 +256,15 @@ pub fn walk_ra_view(view: &RouterAdvertView<'_>) {
         walk_option(o);
     }
     let has = |kind| options.iter().any(|o| o.kind == kind);
-    assert_eq!(view.source_ll().is_some(), has(option_type::SOURCE_LL));
-    assert_eq!(view.mtu().is_some(), has(option_type::MTU));
-    assert_eq!(view.prefix().is_some(), has(option_type::PREFIX_INFO));
-    assert_eq!(view.rdnss().is_some(), has(option_type::RDNSS));
-    assert_eq!(view.dnssl().is_some(), has(option_type::DNSSL));
-    for kind in [0u8, 1, 2, 3, 4, 5, 14, 25, 31, 255] {
+    assert_eq!(
+        view.source_ll().is_some(),
+        has(OptionType::SourceLinkLayerAddr)
+    );
+    assert_eq!(view.mtu().is_some(), has(OptionType::Mtu));
+    assert_eq!(view.prefix().is_some(), has(OptionType::PrefixInfo));
+    assert_eq!(view.rdnss().is_some(), has(OptionType::Rdnss));
+    assert_eq!(view.dnssl().is_some(), has(OptionType::Dnssl));
+    for kind in [0u8, 1, 2, 3, 4, 5, 14, 25, 31, 255].map(OptionType::from) {
         assert_eq!(view.option(kind).is_some(), has(kind));
     }
     if let Some(p) = view.prefix() {
@@ -424,7 +427,7 @@ pub fn info_request_packet(mac: MacAddr) -> Vec<u8> {
     let off = frame::IPV6_UDP_PAYLOAD_OFFSET;
     let mut w = dhcp6::ReplyWriter::new(
         &mut buf[off..],
-        dhcp6::msg_type::INFORMATION_REQUEST,
+        dhcp6::MessageType::InformationRequest,
         0x7b23c6,
     )
     .expect("writer");
@@ -514,7 +517,7 @@ pub fn check_dhcp4_reply(frame_bytes: &[u8], kind: ReplyKind, req: &dhcp4::Reque
 pub fn check_ra_reply(frame_bytes: &[u8], host: MacAddr) {
     let icmp = frame::parse_icmpv6(&frame_bytes[frame::ETH_HDR_LEN..]).expect("reply parses");
     assert_eq!(icmp.src, host.link_local());
-    let view = RouterAdvertView::new_checked(&icmp).expect("our RA is valid");
+    let view = RaPacket::new_checked(&icmp).expect("our RA is valid");
     walk_ra_view(&view);
     assert_eq!(view.source_ll(), Some(host));
     assert!(view.prefix().is_some());
@@ -537,7 +540,7 @@ pub fn check_dhcp6_reply(frame_bytes: &[u8], req: &dhcp6::Request<'_>, host: Mac
     assert_eq!(udp.src_port, dhcp6::SERVER_PORT);
     walk_dhcp6(udp.payload);
     let reply = dhcp6::Request::parse(udp.payload).expect("our reply is well-formed");
-    assert_eq!(reply.msg_type, dhcp6::msg_type::REPLY);
+    assert_eq!(reply.msg_type, dhcp6::MessageType::Reply);
     assert_eq!(reply.transaction_id, req.transaction_id);
     assert_eq!(reply.server_id, Some(&dhcp6::duid_ll(host)[..]));
     assert_eq!(reply.client_id, req.client_id);
