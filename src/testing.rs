@@ -6,13 +6,12 @@
 use crate::binding::file::{self, Binding};
 use crate::binding::links::Link;
 use crate::binding::snapshot::{Entry, Slot};
-use crate::config::{
-    Config, Dhcp, DhcpQueue, Fixed, Ipv6, Ipv6Mode, Ipv6Queues, Limits, Live, Paths,
-};
+use crate::config::{self, Config, Dhcp, Ipv6, Ipv6Mode, Limits};
 use crate::reply::{self, Ctx, Handled, Packet, QueueKind};
 use crate::wire::frame::{self, Ipv6Header, ETH_HDR_LEN, IPV6_PAYLOAD_OFFSET};
 use crate::wire::MacAddr;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
+use std::path::Path;
 use std::sync::Arc;
 
 pub const VM_MAC: MacAddr = MacAddr([0xaa, 0x6b, 0x39, 0x22, 0x33, 0x44]);
@@ -60,25 +59,20 @@ pub struct ConfigBuilder {
     config: Config,
 }
 
+/// The original's sample configuration, without its comments and obsolete keys; every other
+/// key has its default.
+const SAMPLE_CONFIG: &str = "[general]\n\
+    [dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\nnameservers = 192.0.2.2, 192.0.2.3\n\
+    domain = example.com\n\
+    [ipv6]\nrs_queue = 43\nns_queue = 44\ndhcpv6_queue = 45\n\
+    nameservers = 2001:db8:100::1, 2001:db8:200::2\ndomains = example.com\n";
+
+/// Starts from [`SAMPLE_CONFIG`] as the daemon's own parser reads it, so a new key with a
+/// default needs nothing here.
 pub fn config() -> ConfigBuilder {
+    let loaded = config::parse(Path::new("testing.conf"), SAMPLE_CONFIG).expect("sample config");
     ConfigBuilder {
-        config: Config {
-            fixed: Fixed {
-                general: Paths::default(),
-                dhcp: Some(DhcpQueue { dhcp_queue: 42 }),
-                ipv6: Some(Ipv6Queues {
-                    mode: Ipv6Mode::SlaacDhcpv6,
-                    rs_queue: 43,
-                    ns_queue: 44,
-                    dhcpv6_queue: Some(45),
-                }),
-            },
-            live: Live {
-                general: Limits::default(),
-                dhcp: Some(dhcp()),
-                ipv6: Some(ipv6()),
-            },
-        },
+        config: loaded.config,
     }
 }
 
@@ -125,23 +119,12 @@ impl ConfigBuilder {
 
 /// The live `[dhcp]` settings of the original's sample config.
 pub fn dhcp() -> Dhcp {
-    Dhcp {
-        lease_lifetime: 604_800,
-        lease_renewal: 3600,
-        server_ip: Some(Ipv4Addr::new(192, 0, 2, 1)),
-        server_on_link: false,
-        nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
-        domain: Some("example.com".into()),
-    }
+    config().build().live.dhcp.expect("dhcp is on")
 }
 
 /// The live `[ipv6]` settings of the original's sample config.
 pub fn ipv6() -> Ipv6 {
-    Ipv6 {
-        ra_period: 300,
-        nameservers: vec![addr("2001:db8:100::1"), addr("2001:db8:200::2")],
-        domains: vec!["example.com".into()],
-    }
+    config().build().live.ipv6.expect("ipv6 is on")
 }
 
 /// Runs the daemon's handler for `kind` on `ip` (from the IP header) with the frame source

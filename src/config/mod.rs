@@ -371,7 +371,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// Validates `text`; `path_for_messages` only names the file in problems.
 pub fn parse(path_for_messages: &Path, text: &str) -> Result<Loaded, ConfigError> {
     let mut ck = Checker::new(path_for_messages);
-    let Some(sections) = syntax::read_sections(&mut ck, text) else {
+    let Some(sections) = syntax::read_sections(&mut ck, text, &sections::KNOWN_KEYS) else {
         return Err(ConfigError::Invalid(ck.problems));
     };
     let general = sections::general(&mut ck, &sections.general);

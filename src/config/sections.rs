@@ -2,9 +2,47 @@
 //! builds its part of the configuration; `None` means disabled, or broken with the problems
 //! recorded.
 
-use super::syntax::{Checker, Section};
+use super::syntax::{Checker, KnownKeys, Section};
 use super::values::*;
 use super::*;
+
+/// The keys each section knows (any other is warned about as unknown).
+pub(super) const KNOWN_KEYS: KnownKeys = KnownKeys {
+    general: GENERAL_KEYS,
+    dhcp: DHCP_KEYS,
+    ipv6: IPV6_KEYS,
+};
+
+const GENERAL_KEYS: &[&str] = &[
+    "pidfile",
+    "datapath",
+    "logdir",
+    "user",
+    "rate_limit",
+    "rate_burst",
+];
+const DHCP_KEYS: &[&str] = &[
+    "enable_dhcp",
+    "dhcp_queue",
+    "lease_lifetime",
+    "lease_renewal",
+    "server_ip",
+    "server_on_link",
+    "nameservers",
+    "domain",
+];
+const IPV6_KEYS: &[&str] = &[
+    "enable_ipv6",
+    "mode",
+    "ra_period",
+    "rs_queue",
+    "ns_queue",
+    "dhcpv6_queue",
+    "dhcp_queue",
+    "nameservers",
+    "domains",
+    "enable_dhcpv6",
+];
 
 pub(super) fn general(ck: &mut Checker, sec: &Section) -> Option<(Paths, Limits)> {
     let pidfile = ck.value_or(sec, "pidfile", parse_abs_path, DEFAULT_PIDFILE.into());

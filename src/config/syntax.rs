@@ -100,37 +100,6 @@ impl<'a> Checker<'a> {
 // ---------------------------------------------------------------------------------------
 // INI structure: lines, sections, duplicates, unknown names.
 
-const GENERAL_KEYS: &[&str] = &[
-    "pidfile",
-    "datapath",
-    "logdir",
-    "user",
-    "rate_limit",
-    "rate_burst",
-];
-const DHCP_KEYS: &[&str] = &[
-    "enable_dhcp",
-    "dhcp_queue",
-    "lease_lifetime",
-    "lease_renewal",
-    "server_ip",
-    "server_on_link",
-    "nameservers",
-    "domain",
-];
-const IPV6_KEYS: &[&str] = &[
-    "enable_ipv6",
-    "mode",
-    "ra_period",
-    "rs_queue",
-    "ns_queue",
-    "dhcpv6_queue",
-    "dhcp_queue",
-    "nameservers",
-    "domains",
-    "enable_dhcpv6",
-];
-
 /// One known section's keys, each set once (duplicates were reported).
 #[derive(Default)]
 pub(super) struct Section {
@@ -154,9 +123,16 @@ pub(super) struct Sections {
     pub(super) ipv6: Section,
 }
 
+/// The keys each known section takes: `[general]`, `[dhcp]`, `[ipv6]`.
+pub(super) struct KnownKeys {
+    pub(super) general: &'static [&'static str],
+    pub(super) dhcp: &'static [&'static str],
+    pub(super) ipv6: &'static [&'static str],
+}
+
 /// Tokenizes the file into the three known sections, reporting structural problems,
 /// duplicates and unknown names. `None` when the file cannot be tokenized reliably.
-pub(super) fn read_sections(ck: &mut Checker, text: &str) -> Option<Sections> {
+pub(super) fn read_sections(ck: &mut Checker, text: &str, known: &KnownKeys) -> Option<Sections> {
     let clean = sanitize(ck, text)?;
     let opt = ParseOption {
         enabled_quote: true,
@@ -207,9 +183,9 @@ pub(super) fn read_sections(ck: &mut Checker, text: &str) -> Option<Sections> {
         )
     };
     Some(Sections {
-        general: section("general", GENERAL_KEYS),
-        dhcp: section("dhcp", DHCP_KEYS),
-        ipv6: section("ipv6", IPV6_KEYS),
+        general: section("general", known.general),
+        dhcp: section("dhcp", known.dhcp),
+        ipv6: section("ipv6", known.ipv6),
     })
 }
 
