@@ -6,7 +6,7 @@
 //! bound ones are DROPped whether or not a reply is built. A panic in a handler (a bug, never
 //! expected) is caught, counted, and the packet still gets its DROP.
 
-use crate::binding::snapshot::{Change, SharedSnapshot, Slot};
+use crate::binding::snapshot::{Change, Entry, SharedSnapshot, Slot};
 use crate::config::Config;
 use crate::limiter::Buckets;
 use crate::logthrottle::Every;
@@ -187,6 +187,20 @@ impl Worker {
                 return Verdict::Drop;
             }
         };
+        self.answer(msg, ifindex, entry, &config, scratch);
+        Verdict::Drop
+    }
+
+    /// Runs the handler on a packet from a servable tap and acts on its outcome: counts it,
+    /// hands a reply to the sender, tells the RA timer of a booting VM.
+    fn answer(
+        &self,
+        msg: &Message,
+        ifindex: u32,
+        entry: &Entry,
+        config: &Config,
+        scratch: &mut Option<Box<[u8; FRAME_CAP]>>,
+    ) {
         let buf = scratch.get_or_insert_with(|| self.send.buffer());
         let pkt = Packet {
             ip: msg.get_payload(),
@@ -195,41 +209,35 @@ impl Worker {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ctx = Ctx {
                 entry,
-                config: &config,
+                config,
                 out: &mut buf[..],
             };
             reply::handle(self.kind, &pkt, ctx)
         }));
         let tap = &entry.binding.tap;
-        match result {
-            Ok(Handled { request, outcome }) => {
-                self.count_request(request);
-                match outcome {
-                    Outcome::Reply { len, kind } => {
-                        self.count_reply(kind);
-                        log::debug!("reply tap={tap} kind={kind:?} len={len}");
-                        if let Some(buf) = scratch.take() {
-                            self.send.send(Frame { ifindex, len, buf });
-                        }
-                    }
-                    Outcome::NoReply(why) => {
-                        self.count_no_reply(tap, why);
-                        if why == (NoReply::Dad { link_local: true })
-                            && entry.binding.subnet6.is_some()
-                        {
-                            // Full only if the RA timer is far behind; a lost notice costs
-                            // only an early RA (the VM's RS still gets its answer).
-                            let _ = self.changes.try_send(Change::Probe(ifindex));
-                        }
-                    }
+        let Ok(Handled { request, outcome }) = result else {
+            Stats::bump(&self.stats.drop_internal_error);
+            log::error!("handler panicked tap={tap}; packet dropped");
+            return;
+        };
+        self.count_request(request);
+        match outcome {
+            Outcome::Reply { len, kind } => {
+                self.count_reply(kind);
+                log::debug!("reply tap={tap} kind={kind:?} len={len}");
+                if let Some(buf) = scratch.take() {
+                    self.send.send(Frame { ifindex, len, buf });
                 }
             }
-            Err(_) => {
-                Stats::bump(&self.stats.drop_internal_error);
-                log::error!("handler panicked tap={tap}; packet dropped");
+            Outcome::NoReply(why) => {
+                self.count_no_reply(tap, why);
+                if why == (NoReply::Dad { link_local: true }) && entry.binding.subnet6.is_some() {
+                    // Full only if the RA timer is far behind; a lost notice costs only an
+                    // early RA (the VM's RS still gets its answer).
+                    let _ = self.changes.try_send(Change::Probe(ifindex));
+                }
             }
         }
-        Verdict::Drop
     }
 
     /// DHCPv4 requests by message type (the other protocols have one request type each).
