@@ -958,10 +958,10 @@ pub fn dns_name(name: &str) -> Result<&str, &'static str> {
 mod tests {
     use super::*;
 
-    /// The original's shipped sample, unchanged (see shared/fixtures/README.md).
+    /// A config with every construct of the original's shipped sample (tests/fixtures/README.md).
     const ORIGINAL_SAMPLE: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/original-nfdhcpd.conf"
+        "/tests/fixtures/compat-nfdhcpd.conf"
     ));
     /// The sample this crate ships.
     const SHIPPED_SAMPLE: &str =
@@ -1632,7 +1632,7 @@ mod tests {
     fn load_reads_the_file() {
         let path = Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/original-nfdhcpd.conf"
+            "/tests/fixtures/compat-nfdhcpd.conf"
         ));
         assert_eq!(load(path).unwrap().config, ok(ORIGINAL_SAMPLE).config);
     }
