@@ -12,6 +12,15 @@
 # they are all there, except under CI=true, which always refreshes them (a missing tool is
 # then also a test failure, never a skip).
 set -uo pipefail
+# Root is needed for the end-to-end tests (network namespaces, iptables) and the installs: as
+# another user, re-run through sudo (with PATH kept, for cargo); without sudo, go on as we are
+# (the end-to-end tests are then skipped, and counted and listed as skipped).
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null; then
+        exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+    fi
+    echo "run-all: not root and no sudo: the end-to-end tests will be skipped; run it as root" >&2
+fi
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 

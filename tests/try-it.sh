@@ -5,14 +5,24 @@
 # conf/nfdhcpd.conf, runs the daemon and a real ISC dhclient, and prints what the VM got.
 # Everything is removed on exit. Needs root, iproute2, iptables and isc-dhcp-client.
 #
-#   sudo tests/try-it.sh            # exit 0 when the VM got the binding's address
-#   KEEP_LOGS=1 sudo tests/try-it.sh  # also print the daemon's and dhclient's full logs
+#   bash tests/try-it.sh              # exit 0 when the VM got the binding's address
+#   KEEP_LOGS=1 bash tests/try-it.sh  # also print the daemon's and dhclient's full logs
+#
+# As root it runs as it is; as another user it re-runs itself with sudo.
 set -euo pipefail
+# Needs root (network namespaces, iptables): as another user, re-run through sudo
+# (with PATH kept, for cargo).
+if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null; then
+        echo "try-it: needs root (network namespaces, iptables): run it as root, or install sudo" >&2
+        exit 1
+    fi
+    exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
 die() { echo "try-it: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces, iptables); try: sudo $0"
 command -v cargo >/dev/null || die "\`cargo\` not found (install Rust with rustup)"
 # A fresh Debian machine may lack the network tools: install them.
 if ! command -v ip >/dev/null || ! command -v iptables >/dev/null || ! command -v dhclient >/dev/null; then
