@@ -12,14 +12,15 @@ use common::*;
 use std::time::{Duration, Instant};
 
 /// A sandbox with `vms` VMs (tap0, tap1, ...), a binding file for each (from `bind`), and
-/// the daemon started and ready, with every binding reported active.
+/// the daemon started and ready, with every binding reported active; `None` when the test
+/// is skipped ([`Sandbox::start_test`]).
 fn routed(
     test: &str,
     vms: usize,
     conf: &Conf,
     bind: impl Fn(&Vm) -> Binding,
-) -> (Sandbox, Vec<Vm>) {
-    let mut sb = Sandbox::new(test);
+) -> Option<(Sandbox, Vec<Vm>)> {
+    let mut sb = Sandbox::start_test(test, Needs::base())?;
     let vms: Vec<Vm> = (0..vms).map(|k| sb.add_vm(&format!("tap{k}"))).collect();
     for vm in &vms {
         sb.write_binding(&vm.tap, &bind(vm));
@@ -32,7 +33,7 @@ fn routed(
             BINDING_TIMEOUT,
         );
     }
-    (sb, vms)
+    Some((sb, vms))
 }
 
 fn check(sb: &Sandbox, lease: &ScriptCall, key: &str, want: Option<&str>) {
@@ -61,13 +62,12 @@ fn addresses(sb: &Sandbox, vm: &Vm) -> String {
 /// DISCOVERs) gives up cleanly, and the teardown leaves no namespace, directory or process.
 #[test]
 fn harness_dhclient_times_out_and_teardown_leaves_nothing() {
-    if !prerequisites(
+    let Some(mut sb) = Sandbox::start_test(
         "harness_dhclient_times_out_and_teardown_leaves_nothing",
-        &[],
-    ) {
+        Needs::base(),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("harness_teardown");
+    };
     let vm = sb.add_vm("tap0");
     let started = Instant::now();
     let run = sb.dhclient(
@@ -118,9 +118,10 @@ fn harness_dhclient_times_out_and_teardown_leaves_nothing() {
 /// removed; those of live pids are left alone.
 #[test]
 fn harness_cleans_leftovers_of_dead_runs() {
-    if !prerequisites("harness_cleans_leftovers_of_dead_runs", &[]) {
+    let Some(live) = Sandbox::start_test("harness_cleans_leftovers_of_dead_runs", Needs::base())
+    else {
         return;
-    }
+    };
     // pid_max is at most 2^22: this pid cannot be alive.
     let dead = 4_194_304 + std::process::id();
     let ns = format!("{NETNS_PREFIX}{dead}-0-h");
@@ -153,7 +154,6 @@ fn harness_cleans_leftovers_of_dead_runs() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let live = Sandbox::new("harness_leftovers");
     clean_leftovers();
     assert!(
         orphan.wait_exit(Duration::from_secs(5)).is_some(),
@@ -175,10 +175,12 @@ fn harness_cleans_leftovers_of_dead_runs() {
 /// and the NAK -> DISCOVER sequence as dhclient logs it.
 #[test]
 fn harness_dhclient_against_dnsmasq() {
-    if !prerequisites("harness_dhclient_against_dnsmasq", &["dnsmasq"]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "harness_dhclient_against_dnsmasq",
+        Needs::tools(&["dnsmasq"]),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("harness_dhclient_against_dnsmasq");
+    };
     let vm = sb.add_vm("veth9");
     sb.host_must("ip addr add 198.51.100.1/24 dev veth9");
     sb.start_dnsmasq("veth9", "198.51.100.50", &["--dhcp-option=option:mtu,1400"]);
@@ -274,15 +276,14 @@ fn assert_nak_then_discover(sb: &Sandbox, run: DhId, wrong: &str, server: &str) 
 
 #[test]
 fn routed_lease_carries_every_option() {
-    if !prerequisites("routed_lease_carries_every_option", &[]) {
-        return;
-    }
-    let (mut sb, vms) = routed(
+    let Some((mut sb, vms)) = routed(
         "routed_lease_carries_every_option",
         1,
         &Conf::default(),
         Binding::for_vm,
-    );
+    ) else {
+        return;
+    };
     let vm = &vms[0];
     let run = sb.dhclient(vm, &DhcpOpts::default());
     let lease = sb.expect_lease(run);
@@ -331,15 +332,14 @@ fn routed_lease_carries_every_option() {
 
 #[test]
 fn reboot_with_lease_file_gets_ack_for_same_address() {
-    if !prerequisites("reboot_with_lease_file_gets_ack_for_same_address", &[]) {
-        return;
-    }
-    let (mut sb, vms) = routed(
-        "reboot_with_lease_file",
+    let Some((mut sb, vms)) = routed(
+        "reboot_with_lease_file_gets_ack_for_same_address",
         1,
         &Conf::default(),
         Binding::for_vm,
-    );
+    ) else {
+        return;
+    };
     let vm = &vms[0];
     let first = sb.dhclient(vm, &DhcpOpts::default());
     let lease = sb.expect_lease(first);
@@ -366,14 +366,13 @@ fn reboot_with_lease_file_gets_ack_for_same_address() {
 /// 192.0.2.1, so the VM can ARP for it); the daemon must ACK the same address.
 #[test]
 fn renew_by_unicast_gets_ack() {
-    if !prerequisites("renew_by_unicast_gets_ack", &[]) {
-        return;
-    }
     let conf = Conf {
         lease_renewal: 2,
         ..Conf::default()
     };
-    let (mut sb, vms) = routed("renew_by_unicast_gets_ack", 1, &conf, Binding::for_vm);
+    let Some((mut sb, vms)) = routed("renew_by_unicast_gets_ack", 1, &conf, Binding::for_vm) else {
+        return;
+    };
     let vm = &vms[0];
     sb.host_must(&format!("ip addr add 192.0.2.1/24 dev {}", vm.tap));
     let run = sb.dhclient(vm, &DhcpOpts::default());
@@ -393,15 +392,14 @@ fn renew_by_unicast_gets_ack() {
 /// restarts with DISCOVER and binds 192.0.2.100.
 #[test]
 fn wrong_requested_address_gets_nak_then_lease() {
-    if !prerequisites("wrong_requested_address_gets_nak_then_lease", &[]) {
-        return;
-    }
-    let (mut sb, vms) = routed(
-        "wrong_requested_address_gets_nak",
+    let Some((mut sb, vms)) = routed(
+        "wrong_requested_address_gets_nak_then_lease",
         1,
         &Conf::default(),
         Binding::for_vm,
-    );
+    ) else {
+        return;
+    };
     let vm = &vms[0];
     let opts = DhcpOpts {
         lease_file: LeaseFile::Contents(lease_file_asking_for("192.0.2.200")),
@@ -419,14 +417,14 @@ fn wrong_requested_address_gets_nak_then_lease() {
 
 #[test]
 fn private_binding_has_no_router() {
-    if !prerequisites("private_binding_has_no_router", &[]) {
-        return;
-    }
     let bind = |vm: &Vm| Binding {
         private: true,
         ..Binding::for_vm(vm)
     };
-    let (mut sb, vms) = routed("private_binding_has_no_router", 1, &Conf::default(), bind);
+    let Some((mut sb, vms)) = routed("private_binding_has_no_router", 1, &Conf::default(), bind)
+    else {
+        return;
+    };
     let run = sb_run(&mut sb, &vms[0]);
     let lease = sb.expect_lease(run);
     check(&sb, &lease, "new_ip_address", Some(VM_IP));
@@ -442,14 +440,14 @@ fn private_binding_has_no_router() {
 
 #[test]
 fn mtu_binding_sets_interface_mtu() {
-    if !prerequisites("mtu_binding_sets_interface_mtu", &[]) {
-        return;
-    }
     let bind = |vm: &Vm| Binding {
         mtu: Some(1400),
         ..Binding::for_vm(vm)
     };
-    let (mut sb, vms) = routed("mtu_binding_sets_interface_mtu", 1, &Conf::default(), bind);
+    let Some((mut sb, vms)) = routed("mtu_binding_sets_interface_mtu", 1, &Conf::default(), bind)
+    else {
+        return;
+    };
     let vm = &vms[0];
     let run = sb_run(&mut sb, vm);
     let lease = sb.expect_lease(run);
@@ -473,10 +471,12 @@ fn mtu_binding_sets_interface_mtu() {
 /// by the daemon in the same namespace at the same time.
 #[test]
 fn unbound_tap_packets_continue_untouched() {
-    if !prerequisites("unbound_tap_packets_continue_untouched", &["dnsmasq"]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "unbound_tap_packets_continue_untouched",
+        Needs::tools(&["dnsmasq"]),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("unbound_tap_packets_continue_untouched");
+    };
     let bound = sb.add_vm("tap0");
     let unbound = sb.add_vm("tap1");
     sb.write_binding(&bound.tap, &Binding::for_vm(&bound));
@@ -511,14 +511,18 @@ fn unbound_tap_packets_continue_untouched() {
 
 #[test]
 fn spoofed_mac_gets_no_lease_unless_macspoof() {
-    if !prerequisites("spoofed_mac_gets_no_lease_unless_macspoof", &[]) {
-        return;
-    }
     let other = |vm: &Vm| Binding {
         mac: "02:00:5e:10:99:99".into(),
         ..Binding::for_vm(vm)
     };
-    let (mut sb, vms) = routed("spoofed_mac_gets_no_lease", 1, &Conf::default(), other);
+    let Some((mut sb, vms)) = routed(
+        "spoofed_mac_gets_no_lease_unless_macspoof",
+        1,
+        &Conf::default(),
+        other,
+    ) else {
+        return;
+    };
     let vm = &vms[0];
     let run = sb.dhclient(vm, &DhcpOpts::short());
     sb.expect_no_lease(run, 5);
@@ -548,19 +552,18 @@ fn spoofed_mac_gets_no_lease_unless_macspoof() {
 /// MAC addresses compare case-insensitively (DESIGN §3): an upper-case MAC in the file works.
 #[test]
 fn binding_mac_is_case_insensitive() {
-    if !prerequisites("binding_mac_is_case_insensitive", &[]) {
-        return;
-    }
     let upper = |vm: &Vm| Binding {
         mac: vm.mac.to_uppercase(),
         ..Binding::for_vm(vm)
     };
-    let (mut sb, vms) = routed(
+    let Some((mut sb, vms)) = routed(
         "binding_mac_is_case_insensitive",
         1,
         &Conf::default(),
         upper,
-    );
+    ) else {
+        return;
+    };
     let run = sb_run(&mut sb, &vms[0]);
     let lease = sb.expect_lease(run);
     check(&sb, &lease, "new_ip_address", Some(VM_IP));
@@ -580,10 +583,9 @@ fn expect_active_with_ip(sb: &mut Sandbox, vm: &Vm, mark: usize, ip: &str) {
 
 #[test]
 fn binding_lifecycle_while_running() {
-    if !prerequisites("binding_lifecycle_while_running", &[]) {
+    let Some(mut sb) = Sandbox::start_test("binding_lifecycle_while_running", Needs::base()) else {
         return;
-    }
-    let mut sb = Sandbox::new("binding_lifecycle_while_running");
+    };
     let vm = sb.add_vm("tap0");
     sb.start_daemon(&Conf::default());
 
@@ -632,10 +634,11 @@ fn binding_lifecycle_while_running() {
 
 #[test]
 fn binding_before_tap_exists_and_tap_recreated() {
-    if !prerequisites("binding_before_tap_exists_and_tap_recreated", &[]) {
+    let Some(mut sb) =
+        Sandbox::start_test("binding_before_tap_exists_and_tap_recreated", Needs::base())
+    else {
         return;
-    }
-    let mut sb = Sandbox::new("binding_before_tap_exists");
+    };
     let vm = sb.add_vm_unlinked("tap0");
     sb.start_daemon(&Conf::default());
     let mark = sb.log_mark();
@@ -673,10 +676,9 @@ fn binding_before_tap_exists_and_tap_recreated() {
 /// = tap0; the binding file is named after the tap, INDEV=br0; the reply goes out on tap0.
 #[test]
 fn bridged_lease() {
-    if !prerequisites("bridged_lease", &[]) {
+    let Some(mut sb) = Sandbox::start_test("bridged_lease", Needs::base()) else {
         return;
-    }
-    let mut sb = Sandbox::new("bridged_lease");
+    };
     let vm = sb.add_vm("tap0");
     sb.add_bridge("br0");
     sb.enslave("tap0", "br0");
@@ -709,10 +711,12 @@ fn bridged_lease() {
 /// and treats the tap as unbound (its packets continue); fixing the file makes it work.
 #[test]
 fn bad_binding_file_is_refused_and_tap_stays_unbound() {
-    if !prerequisites("bad_binding_file_is_refused_and_tap_stays_unbound", &[]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "bad_binding_file_is_refused_and_tap_stays_unbound",
+        Needs::base(),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("bad_binding_file_is_refused");
+    };
     let vm = sb.add_vm("tap0");
     sb.start_daemon(&Conf::default());
     let mark = sb.log_mark();

@@ -39,9 +39,10 @@ fn start(sb: &mut Sandbox, conf: &Conf) {
 }
 
 /// A sandbox with quiet VMs `tap0..tapN`, a binding for each (tapK gets 192.0.2.(100+K)),
-/// the daemon started with `conf` and every binding active.
-fn setup(test: &str, vms: usize, conf: &Conf) -> (Sandbox, Vec<Vm>) {
-    let mut sb = Sandbox::new(test);
+/// the daemon started with `conf` and every binding active; `None` when the test is skipped
+/// ([`Sandbox::start_test`] with `needs`).
+fn setup(test: &str, vms: usize, conf: &Conf, needs: Needs) -> Option<(Sandbox, Vec<Vm>)> {
+    let mut sb = Sandbox::start_test(test, needs)?;
     let vms: Vec<Vm> = (0..vms)
         .map(|k| sb.add_quiet_vm(&format!("tap{k}")))
         .collect();
@@ -56,7 +57,7 @@ fn setup(test: &str, vms: usize, conf: &Conf) -> (Sandbox, Vec<Vm>) {
             BINDING_TIMEOUT,
         );
     }
-    (sb, vms)
+    Some((sb, vms))
 }
 
 fn binding(vm: &Vm, k: usize) -> Binding {
@@ -90,11 +91,10 @@ fn expect_lease(sb: &mut Sandbox, vm: &Vm, ip: &str) -> ScriptCall {
 #[test]
 fn tap_deleted_while_bound_send_errors_counted_and_binding_recovers() {
     let test = "tap_deleted_while_bound_send_errors_counted_and_binding_recovers";
-    if !prerequisites_scapy(test) {
-        return;
-    }
     let conf = Conf::unlimited();
-    let (mut sb, vms) = setup(test, 2, &conf);
+    let Some((mut sb, vms)) = setup(test, 2, &conf, Needs::base().scapy()) else {
+        return;
+    };
     let (vm, other) = (&vms[0], &vms[1]);
     expect_lease(&mut sb, vm, "192.0.2.100");
     let mut attempts = Vec::new();
@@ -199,10 +199,9 @@ fn tap_deleted_while_bound_send_errors_counted_and_binding_recovers() {
 #[test]
 fn state_dir_deleted_and_recreated() {
     let test = "state_dir_deleted_and_recreated";
-    if !prerequisites_scapy(test) {
+    let Some((mut sb, vms)) = setup(test, 1, &Conf::default(), Needs::base().scapy()) else {
         return;
-    }
-    let (mut sb, vms) = setup(test, 1, &Conf::default());
+    };
     let vm = &vms[0];
     expect_lease(&mut sb, vm, "192.0.2.100");
     let state = sb.state_dir.clone();
@@ -259,10 +258,9 @@ fn state_dir_deleted_and_recreated() {
 #[test]
 fn state_dir_moved_away_and_recreated_old_dir_is_ignored() {
     let test = "state_dir_moved_away_and_recreated_old_dir_is_ignored";
-    if !prerequisites(test, &[]) {
+    let Some((mut sb, vms)) = setup(test, 1, &Conf::default(), Needs::base()) else {
         return;
-    }
-    let (mut sb, vms) = setup(test, 1, &Conf::default());
+    };
     let vm = &vms[0];
     let state = sb.state_dir.clone();
     let shown = state.display().to_string();
@@ -340,10 +338,9 @@ const MAX_QUEUED_EVENTS: &str = "/proc/sys/fs/inotify/max_queued_events";
 #[test]
 fn inotify_overflow_rescans_to_the_directory_contents() {
     let test = "inotify_overflow_rescans_to_the_directory_contents";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let vm = sb.add_quiet_vm("tap0");
     let gone = sb.add_quiet_vm("tap1");
     sb.write_binding("tap0", &binding(&vm, 0));
@@ -447,11 +444,10 @@ fn dump_bindings(sb: &mut Sandbox) -> BTreeMap<String, String> {
 #[test]
 fn binding_replaced_1000_times_a_second_every_reply_is_one_version() {
     let test = "binding_replaced_1000_times_a_second_every_reply_is_one_version";
-    if !prerequisites_scapy(test) {
-        return;
-    }
     let conf = Conf::unlimited();
-    let mut sb = Sandbox::new(test);
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
+        return;
+    };
     let vm = sb.add_quiet_vm("tap0");
     let version = |ip: &str, host: &str| {
         Binding {
@@ -641,17 +637,17 @@ impl Drop for Detached {
 #[test]
 fn daemon_mode_without_dev_log_logs_to_logdir() {
     let test = "daemon_mode_without_dev_log_logs_to_logdir";
-    if !prerequisites(test, &[]) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
         return;
-    }
+    };
     if Path::new("/dev/log").exists() {
-        eprintln!(
-            "NOTE {test}: /dev/log exists on this machine: the fallback to <logdir>/nfdhcpd.log \
-             cannot be observed without breaking the host's syslog; sub-case skipped"
+        skipped(
+            test,
+            "/dev/log exists on this machine: the fallback to <logdir>/nfdhcpd.log cannot be \
+             observed without breaking the host's syslog",
         );
         return;
     }
-    let mut sb = Sandbox::new(test);
     let vm = sb.add_quiet_vm("tap0");
     sb.write_binding("tap0", &Binding::for_vm(&vm));
     let conf_path = sb.write_config(&Conf::default());
@@ -741,11 +737,10 @@ fn daemon_mode_without_dev_log_logs_to_logdir() {
 #[test]
 fn second_daemon_on_the_same_queues_fails_clearly_first_unharmed() {
     let test = "second_daemon_on_the_same_queues_fails_clearly_first_unharmed";
-    if !prerequisites(test, &[]) {
-        return;
-    }
     let conf = Conf::default();
-    let (mut sb, vms) = setup(test, 1, &conf);
+    let Some((mut sb, vms)) = setup(test, 1, &conf, Needs::base()) else {
+        return;
+    };
     let vm = &vms[0];
     let first = sb.daemon_pid();
     let mark = sb.log_mark();
@@ -848,12 +843,11 @@ fn second_daemon_on_the_same_queues_fails_clearly_first_unharmed() {
 #[test]
 fn burst_of_2000_requests_while_stalled_is_answered_in_full() {
     let test = "burst_of_2000_requests_while_stalled_is_answered_in_full";
-    if !prerequisites_scapy(test) {
-        return;
-    }
     const BURST: u64 = 2000;
     let conf = Conf::unlimited();
-    let (mut sb, vms) = setup("burst_2000", 1, &conf);
+    let Some((mut sb, vms)) = setup(test, 1, &conf, Needs::base().scapy()) else {
+        return;
+    };
     let vm = &vms[0];
     let queued_before = sb
         .nfqueue_rule_counts()
@@ -973,12 +967,11 @@ fn full_reply_channel_drops_and_counts_without_blocking() {
 #[test]
 fn reloaded_rate_limit_applies_to_the_running_daemon() {
     let test = "reloaded_rate_limit_applies_to_the_running_daemon";
-    if !prerequisites_scapy(test) {
-        return;
-    }
     const BURST: u64 = 200;
     let conf = Conf::unlimited();
-    let (mut sb, vms) = setup("reload_rate_limit", 1, &conf);
+    let Some((mut sb, vms)) = setup(test, 1, &conf, Needs::base().scapy()) else {
+        return;
+    };
     let vm = &vms[0];
     let count = BURST.to_string();
     let args = ["discover", "--count", &count, "--wait", "3"];

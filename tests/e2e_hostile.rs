@@ -117,11 +117,10 @@ fn expect_identities(sb: &Sandbox, k: &BTreeMap<String, u64>) {
 #[test]
 fn hostile_vm_is_accounted_for_and_others_still_served() {
     let test = "hostile_vm_is_accounted_for_and_others_still_served";
-    if !prerequisites_scapy(test) {
-        return;
-    }
     let _heavy = heavy();
-    let mut sb = Sandbox::new(test);
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
+        return;
+    };
     sb.add_ipv6_rules();
     let hostile = sb.add_quiet_vm("tap0");
     let victim = sb.add_quiet_vm("tap1");
@@ -307,10 +306,9 @@ fn hostile_vm_is_accounted_for_and_others_still_served() {
 #[test]
 fn spoofed_and_genuine_release_decline_are_accounted_for() {
     let test = "spoofed_and_genuine_release_decline_are_accounted_for";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let vm = sb.add_quiet_vm("tap0");
     sb.write_binding("tap0", &Binding::for_vm(&vm));
     sb.start_daemon(&Conf::default());
@@ -373,11 +371,11 @@ enum Flood {
 /// at most burst + rate x duration answers, and every one of its packets is either answered
 /// (it saw the answer) or counted in `drop_rate_limited`.
 fn flood_does_not_starve(test: &str, flood: Flood) {
-    if !prerequisites_scapy(test) || (flood == Flood::Rs && !prerequisites(test, &["rdisc6"])) {
-        return;
-    }
+    let tools: &[&str] = if flood == Flood::Rs { &["rdisc6"] } else { &[] };
     let _heavy = heavy();
-    let mut sb = Sandbox::new(test);
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(tools).scapy()) else {
+        return;
+    };
     sb.add_ipv6_rules();
     let flooder = sb.add_quiet_vm("tap0");
     let victim = sb.add_quiet_vm("tap1");
@@ -541,10 +539,9 @@ fn rs_flood_from_one_vm_does_not_starve_another() {
 #[test]
 fn binding_file_names_that_are_not_bindings_are_ignored() {
     let test = "binding_file_names_that_are_not_bindings_are_ignored";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let names = [".hidden", "x.tmp", "foo~"];
     let vms: Vec<Vm> = names.iter().map(|n| sb.add_quiet_vm(n)).collect();
     for n in names {
@@ -616,10 +613,9 @@ fn binding_file_names_that_are_not_bindings_are_ignored() {
 #[test]
 fn oversized_binding_file_is_refused_with_one_line() {
     let test = "oversized_binding_file_is_refused_with_one_line";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let vm = sb.add_quiet_vm("tap0");
     sb.start_daemon(&Conf::default());
     let path = sb.binding_path("tap0");
@@ -659,10 +655,9 @@ fn oversized_binding_file_is_refused_with_one_line() {
 #[test]
 fn symlinks_and_special_files_are_not_followed() {
     let test = "symlinks_and_special_files_are_not_followed";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let vm = sb.add_quiet_vm("tap0");
     let outside = sb.dir.join("outside-binding");
     fs::write(&outside, Binding::for_vm(&vm).render()).expect("write outside");
@@ -734,10 +729,9 @@ fn symlinks_and_special_files_are_not_followed() {
 #[test]
 fn invalid_binding_values_are_refused_with_one_escaped_line() {
     let test = "invalid_binding_values_are_refused_with_one_escaped_line";
-    if !prerequisites_scapy(test) {
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
         return;
-    }
-    let mut sb = Sandbox::new(test);
+    };
     let vm = sb.add_quiet_vm("tap0");
     sb.start_daemon(&Conf::default());
     let good = Binding::for_vm(&vm);

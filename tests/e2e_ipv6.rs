@@ -23,18 +23,6 @@ const TOOLS6: &[&str] = &["ip6tables", "rdisc6", "ndisc6"];
 /// address, RS delays): generous; the 3-second criterion has its own test.
 const SLAAC_TIMEOUT: Duration = Duration::from_secs(15);
 
-macro_rules! need {
-    ($test:expr) => {
-        need!($test, &[])
-    };
-    ($test:expr, $extra:expr) => {
-        let tools: Vec<&str> = TOOLS6.iter().chain($extra.iter()).copied().collect();
-        if !prerequisites($test, &tools) {
-            return;
-        }
-    };
-}
-
 /// One VM (tap0 / eth0) with its binding, the daemon started in IPv6-only mode and ready,
 /// the binding reported active.
 struct Env {
@@ -52,8 +40,16 @@ enum Topo {
     Bridged,
 }
 
-fn start(test: &str, topo: Topo, conf6: Conf6, bind: impl Fn(&Vm) -> Binding) -> Env {
-    let mut sb = Sandbox::new(test);
+/// [`Env`] for `test`, which needs [`TOOLS6`] and `extra`; `None` when it is skipped
+/// ([`Sandbox::start_test`]).
+fn start(
+    test: &str,
+    extra: &[&'static str],
+    topo: Topo,
+    conf6: Conf6,
+    bind: impl Fn(&Vm) -> Binding,
+) -> Option<Env> {
+    let mut sb = Sandbox::start_test(test, Needs::tools(TOOLS6).and(extra))?;
     sb.add_ipv6_rules();
     let vm = sb.add_vm("tap0");
     let indev = match topo {
@@ -73,16 +69,21 @@ fn start(test: &str, topo: Topo, conf6: Conf6, bind: impl Fn(&Vm) -> Binding) ->
     sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
     let indev_mac = sb.host_mac(indev);
     let router = link_local(&indev_mac);
-    Env {
+    Some(Env {
         sb,
         vm,
         indev_mac,
         router,
-    }
+    })
 }
 
-fn routed(test: &str, conf6: Conf6, bind: impl Fn(&Vm) -> Binding) -> Env {
-    start(test, Topo::Routed, conf6, bind)
+fn routed(
+    test: &str,
+    extra: &[&'static str],
+    conf6: Conf6,
+    bind: impl Fn(&Vm) -> Binding,
+) -> Option<Env> {
+    start(test, extra, Topo::Routed, conf6, bind)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,16 +296,23 @@ fn captured_src(line: &str) -> &str {
 /// clamp(3 x 300, 1800, 9000) = 1800, the O flag, from fe80::EUI-64(INDEV's MAC).
 #[test]
 fn ra_rdisc6_shows_every_option() {
-    need!("ra_rdisc6_shows_every_option");
-    let Env {
+    let Some(Env {
         mut sb,
         vm,
         indev_mac,
         router,
-    } = routed("ra_rdisc6_all", Conf6::default(), |vm| Binding {
-        mtu: Some(1400),
-        ..Binding::for_vm6(vm)
-    });
+    }) = routed(
+        "ra_rdisc6_shows_every_option",
+        &[],
+        Conf6::default(),
+        |vm| Binding {
+            mtu: Some(1400),
+            ..Binding::for_vm6(vm)
+        },
+    )
+    else {
+        return;
+    };
     sb.wait_link_local(&vm, SLAAC_TIMEOUT);
     let ra = must_rdisc6(&sb, &vm);
     println!("rdisc6 printed:\n{}", ra.text);
@@ -348,20 +356,24 @@ fn ra_rdisc6_shows_every_option() {
 /// ra_period 1000: router lifetime and RDNSS lifetime 3000.
 #[test]
 fn ra_slaac_mode_has_no_other_config_flag() {
-    need!("ra_slaac_mode_has_no_other_config_flag");
     let conf6 = Conf6 {
         dhcpv6: false,
         domains: None,
         ra_period: 1000,
         ..Conf6::default()
     };
-    let Env {
+    let Some(Env {
         sb, vm, indev_mac, ..
-    } = routed("ra_slaac_mode", conf6, |vm| Binding {
-        gateway6: None,
-        hostname: "vm1.example.org".into(),
-        ..Binding::for_vm6(vm)
-    });
+    }) = routed("ra_slaac_mode_has_no_other_config_flag", &[], conf6, |vm| {
+        Binding {
+            gateway6: None,
+            hostname: "vm1.example.org".into(),
+            ..Binding::for_vm6(vm)
+        }
+    })
+    else {
+        return;
+    };
     sb.wait_link_local(&vm, SLAAC_TIMEOUT);
     let ra = must_rdisc6(&sb, &vm);
     println!("rdisc6 printed:\n{}", ra.text);
@@ -383,15 +395,21 @@ fn ra_slaac_mode_has_no_other_config_flag() {
 /// via fe80::EUI-64(INDEV's MAC).
 #[test]
 fn slaac_gives_eui64_address_and_default_route() {
-    need!("slaac_gives_eui64_address_and_default_route");
-    let Env { sb, vm, router, .. } = routed("slaac_eui64", Conf6::default(), Binding::for_vm6);
+    let Some(Env { sb, vm, router, .. }) = routed(
+        "slaac_gives_eui64_address_and_default_route",
+        &[],
+        Conf6::default(),
+        Binding::for_vm6,
+    ) else {
+        return;
+    };
     expect_slaac(&sb, &vm, router);
 }
 
 /// A VM that has not booted yet (eth0 down, the tap without carrier), its binding active,
 /// the daemon started in IPv6-only mode; and the router address the VM must learn.
-fn unbooted_vm(test: &str) -> (Sandbox, Vm, Ipv6Addr) {
-    let mut sb = Sandbox::new(test);
+fn unbooted_vm(test: &str, extra: &[&'static str]) -> Option<(Sandbox, Vm, Ipv6Addr)> {
+    let mut sb = Sandbox::start_test(test, Needs::tools(TOOLS6).and(extra))?;
     sb.add_ipv6_rules();
     let vm = sb.add_vm_unlinked("tap0");
     sb.link_down(&vm);
@@ -399,7 +417,7 @@ fn unbooted_vm(test: &str) -> (Sandbox, Vm, Ipv6Addr) {
     sb.start_daemon(&Conf::ipv6_only(Conf6::default()));
     sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
     let router = link_local(&sb.host_mac("tap0"));
-    (sb, vm, router)
+    Some((sb, vm, router))
 }
 
 /// The "done when" criterion: a VM in a fresh namespace with only the kernel's defaults has
@@ -418,8 +436,11 @@ fn unbooted_vm(test: &str) -> (Sandbox, Vm, Ipv6Addr) {
 /// against 4 s.
 #[test]
 fn fresh_vm_is_configured_within_3_seconds() {
-    need!("fresh_vm_is_configured_within_3_seconds", &["rdnssd"]);
-    let (mut sb, vm, router) = unbooted_vm("fresh_vm_3s");
+    let Some((mut sb, vm, router)) =
+        unbooted_vm("fresh_vm_is_configured_within_3_seconds", &["rdnssd"])
+    else {
+        return;
+    };
 
     // The namespace's defaults, as the kernel made them: nothing set by us.
     let mut defaults = Vec::new();
@@ -529,8 +550,11 @@ fn fresh_vm_is_configured_within_3_seconds() {
 /// probes (none answered with an NA), one RA, from the router to all nodes.
 #[test]
 fn link_local_dad_probes_bring_one_ra() {
-    need!("link_local_dad_probes_bring_one_ra", &["tcpdump"]);
-    let (mut sb, vm, router) = unbooted_vm("dad_probe_ra");
+    let Some((mut sb, vm, router)) =
+        unbooted_vm("link_local_dad_probes_bring_one_ra", &["tcpdump"])
+    else {
+        return;
+    };
     // No probe when eth0 comes up: it would open the 3 s window before the test's probes.
     let dad = |sb: &Sandbox, n: u32| {
         let set = format!("echo {n} > /proc/sys/net/ipv6/conf/eth0/dad_transmits");
@@ -593,13 +617,20 @@ impl Times {
 /// probes were dropped unanswered, so its addresses are neither dadfailed nor tentative.
 #[test]
 fn ndisc6_proxy_answers_router_and_subnet_only() {
-    need!("ndisc6_proxy_answers_router_and_subnet_only", &["tcpdump"]);
-    let Env {
+    let Some(Env {
         mut sb,
         vm,
         indev_mac,
         router,
-    } = routed("ndisc6_proxy", Conf6::default(), Binding::for_vm6);
+    }) = routed(
+        "ndisc6_proxy_answers_router_and_subnet_only",
+        &["tcpdump"],
+        Conf6::default(),
+        Binding::for_vm6,
+    )
+    else {
+        return;
+    };
     let own = slaac_address(&vm.mac);
     wait_global(&sb, &vm, SLAAC_TIMEOUT);
     let cap = capture(&mut sb, &vm, "icmp6 and ip6[40] == 136");
@@ -719,13 +750,20 @@ fn dhcpv6_runs(sb: &mut Sandbox, vm: &Vm, indev_mac: &str) {
 
 #[test]
 fn dhcpv6_information_request_gets_dns_and_stable_duid() {
-    need!("dhcpv6_information_request_gets_dns_and_stable_duid");
-    let Env {
+    let Some(Env {
         mut sb,
         vm,
         indev_mac,
         ..
-    } = routed("dhcpv6_info", Conf6::default(), Binding::for_vm6);
+    }) = routed(
+        "dhcpv6_information_request_gets_dns_and_stable_duid",
+        &[],
+        Conf6::default(),
+        Binding::for_vm6,
+    )
+    else {
+        return;
+    };
     dhcpv6_runs(&mut sb, &vm, &indev_mac);
 }
 
@@ -735,14 +773,21 @@ fn dhcpv6_information_request_gets_dns_and_stable_duid() {
 /// ra_period = 2: tcpdump in the VM sees unsolicited RAs (to ff02::1) about 2 s apart.
 #[test]
 fn periodic_ras_every_ra_period() {
-    need!("periodic_ras_every_ra_period", &["tcpdump"]);
     let conf6 = Conf6 {
         ra_period: 2,
         ..Conf6::default()
     };
-    let Env {
+    let Some(Env {
         mut sb, vm, router, ..
-    } = routed("periodic_ra", conf6, Binding::for_vm6);
+    }) = routed(
+        "periodic_ras_every_ra_period",
+        &["tcpdump"],
+        conf6,
+        Binding::for_vm6,
+    )
+    else {
+        return;
+    };
     // The VM's start (its link-local's DAD probe brings an RA of its own) is over first.
     expect_slaac(&sb, &vm, router);
     let cap = capture(&mut sb, &vm, "icmp6 and ip6[40] == 134 and ip6 dst ff02::1");
@@ -794,8 +839,12 @@ fn periodic_ras_every_ra_period() {
 /// makes a global address in the prefix.
 #[test]
 fn stable_privacy_link_local_still_gets_ra() {
-    need!("stable_privacy_link_local_still_gets_ra");
-    let mut sb = Sandbox::new("stable_privacy");
+    let Some(mut sb) = Sandbox::start_test(
+        "stable_privacy_link_local_still_gets_ra",
+        Needs::tools(TOOLS6),
+    ) else {
+        return;
+    };
     sb.add_ipv6_rules();
     let vm = sb.add_vm_unlinked("tap0");
     sb.link_down(&vm);
@@ -830,12 +879,18 @@ fn stable_privacy_link_local_still_gets_ra() {
 /// MACSPOOF=1 they get one.
 #[test]
 fn spoofed_mac_gets_no_ra_unless_macspoof() {
-    need!("spoofed_mac_gets_no_ra_unless_macspoof");
     let other = |vm: &Vm| Binding {
         mac: "02:00:5e:10:00:99".into(),
         ..Binding::for_vm6(vm)
     };
-    let Env { mut sb, vm, .. } = routed("spoofed_ra", Conf6::default(), other);
+    let Some(Env { mut sb, vm, .. }) = routed(
+        "spoofed_mac_gets_no_ra_unless_macspoof",
+        &[],
+        Conf6::default(),
+        other,
+    ) else {
+        return;
+    };
     sb.wait_link_local(&vm, SLAAC_TIMEOUT);
     let spoofed = sb.counter("drop_spoofed");
     match rdisc6(&vm, 2, 1000) {
@@ -872,11 +927,17 @@ fn spoofed_mac_gets_no_ra_unless_macspoof() {
 /// PRIVATE: router lifetime 0 (rdisc6 shows 0); the VM gets its address but no default route.
 #[test]
 fn private_binding_has_no_default_route() {
-    need!("private_binding_has_no_default_route");
-    let Env { sb, vm, .. } = routed("private_ra", Conf6::default(), |vm| Binding {
-        private: true,
-        ..Binding::for_vm6(vm)
-    });
+    let Some(Env { sb, vm, .. }) = routed(
+        "private_binding_has_no_default_route",
+        &[],
+        Conf6::default(),
+        |vm| Binding {
+            private: true,
+            ..Binding::for_vm6(vm)
+        },
+    ) else {
+        return;
+    };
     sb.wait_link_local(&vm, SLAAC_TIMEOUT);
     let ra = must_rdisc6(&sb, &vm);
     expect_field(&sb, &ra, "Router lifetime", "0");
@@ -902,18 +963,21 @@ fn private_binding_has_no_default_route() {
 /// route via fe80::EUI-64(br0's MAC).
 #[test]
 fn bridged_slaac_rdisc6_ndisc6_dhcpv6() {
-    need!("bridged_slaac_rdisc6_ndisc6_dhcpv6");
-    let Env {
+    let Some(Env {
         mut sb,
         vm,
         indev_mac,
         router,
-    } = start(
-        "bridged_v6",
+    }) = start(
+        "bridged_slaac_rdisc6_ndisc6_dhcpv6",
+        &[],
         Topo::Bridged,
         Conf6::default(),
         Binding::for_vm6,
-    );
+    )
+    else {
+        return;
+    };
     expect_slaac(&sb, &vm, router);
     let ra = must_rdisc6(&sb, &vm);
     expect_field(&sb, &ra, "Source link-layer address", &indev_mac);

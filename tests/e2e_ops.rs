@@ -32,14 +32,15 @@ const NOBODY_UID: u32 = 65534;
 const STOP_LIMIT: Duration = Duration::from_secs(2);
 
 /// A sandbox with one VM (tap0 / eth0) and its binding, the daemon started with `conf` and
-/// ready, the binding reported active.
-fn one_vm(test: &str, conf: &Conf) -> (Sandbox, Vm) {
-    let mut sb = Sandbox::new(test);
+/// ready, the binding reported active; `None` when the test is skipped
+/// ([`Sandbox::start_test`]).
+fn one_vm(test: &str, conf: &Conf) -> Option<(Sandbox, Vm)> {
+    let mut sb = Sandbox::start_test(test, Needs::base())?;
     let vm = sb.add_vm("tap0");
     sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
     sb.start_daemon(conf);
     sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
-    (sb, vm)
+    Some((sb, vm))
 }
 
 /// The harness's config, run as `nobody`, with the pid file in `<dir>/run/` (a directory the
@@ -178,14 +179,16 @@ fn dump(sb: &mut Sandbox) -> Vec<String> {
 /// answers DHCP: the verdicts (NET_ADMIN) and the AF_PACKET replies (NET_RAW) work.
 #[test]
 fn runs_as_nobody_with_only_net_admin_and_net_raw() {
-    if !prerequisites("runs_as_nobody_with_only_net_admin_and_net_raw", &[]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "runs_as_nobody_with_only_net_admin_and_net_raw",
+        Needs::base(),
+    ) else {
         return;
-    }
+    };
     let Some((uid, gid)) = nobody_ids() else {
         panic!("runs_as_nobody: no user nobody in /etc/passwd");
     };
     assert_eq!(uid, NOBODY_UID, "nobody's uid");
-    let mut sb = Sandbox::new("runs_as_nobody");
     let vm = sb.add_vm("tap0");
     sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
     let conf = nobody_conf(&sb);
@@ -290,10 +293,12 @@ fn runs_as_nobody_with_only_net_admin_and_net_raw() {
 /// rescans the directory: the binding becomes active and the VM gets its lease.
 #[test]
 fn sighup_picks_up_a_binding_inotify_did_not_report() {
-    if !prerequisites("sighup_picks_up_a_binding_inotify_did_not_report", &[]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "sighup_picks_up_a_binding_inotify_did_not_report",
+        Needs::base(),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("sighup_rescan");
+    };
     let vm = sb.add_vm("tap0");
     sb.start_daemon(&Conf::default());
 
@@ -335,11 +340,10 @@ fn sighup_picks_up_a_binding_inotify_did_not_report() {
 /// invalid file is reported key by key and the running configuration (the reloaded one) stays.
 #[test]
 fn sighup_reloads_the_config_live() {
-    if !prerequisites("sighup_reloads_the_config_live", &[]) {
-        return;
-    }
     let conf = Conf::default();
-    let (mut sb, vm) = one_vm("sighup_reloads_config", &conf);
+    let Some((mut sb, vm)) = one_vm("sighup_reloads_the_config_live", &conf) else {
+        return;
+    };
     let before = lease(&mut sb, &vm);
     check(
         &sb,
@@ -441,10 +445,9 @@ fn sighup_reloads_the_config_live() {
 /// does not exist is not active) and one line with every counter, which counted the lease.
 #[test]
 fn sigusr1_lists_bindings_and_counters() {
-    if !prerequisites("sigusr1_lists_bindings_and_counters", &[]) {
+    let Some((mut sb, vm)) = one_vm("sigusr1_lists_bindings_and_counters", &Conf::default()) else {
         return;
-    }
-    let (mut sb, vm) = one_vm("sigusr1_dump", &Conf::default());
+    };
     let absent = Binding {
         indev: "tap5".into(),
         ip: "192.0.2.105".into(),
@@ -523,10 +526,12 @@ fn sigusr1_lists_bindings_and_counters() {
 /// a second or so, the pid file removed, and no NFQUEUE left bound in the namespace.
 #[test]
 fn sigterm_exits_0_removes_pid_file_and_releases_queues() {
-    if !prerequisites("sigterm_exits_0_removes_pid_file_and_releases_queues", &[]) {
+    let Some(mut sb) = Sandbox::start_test(
+        "sigterm_exits_0_removes_pid_file_and_releases_queues",
+        Needs::base(),
+    ) else {
         return;
-    }
-    let mut sb = Sandbox::new("sigterm");
+    };
     let vm = sb.add_vm("tap0");
     sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
     let conf = nobody_conf(&sb);
@@ -697,10 +702,10 @@ fn describe(out: &Output) -> String {
 /// goes to syslog or, without /dev/log, to `<logdir>/nfdhcpd.log`.
 #[test]
 fn daemon_mode_returns_once_serving() {
-    if !prerequisites("daemon_mode_returns_once_serving", &[]) {
+    let Some(mut sb) = Sandbox::start_test("daemon_mode_returns_once_serving", Needs::base())
+    else {
         return;
-    }
-    let mut sb = Sandbox::new("daemon_mode");
+    };
     let vm = sb.add_vm("tap0");
     sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
     let config = sb.write_config(&Conf::default());
@@ -853,10 +858,9 @@ fn check_config(sb: &Sandbox, flag: &str, config: &Path) -> (ExitStatus, String)
 /// named with its line and key, exit 1.
 #[test]
 fn check_config_reports_every_problem() {
-    if !prerequisites("check_config_reports_every_problem", &[]) {
+    let Some(sb) = Sandbox::start_test("check_config_reports_every_problem", Needs::base()) else {
         return;
-    }
-    let sb = Sandbox::new("check_config");
+    };
     for k in 0..2u8 {
         let vm = Vm {
             netns: String::new(),

@@ -390,10 +390,10 @@ fn is_set(value: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The binding file of the original's README, unchanged (see shared/fixtures/README.md).
+    /// The binding file of the original's README, every construct (tests/fixtures/README.md).
     const ORIGINAL_TAP10: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/original-binding-tap10"
+        "/tests/fixtures/compat-binding-tap10"
     ));
 
     const MINIMAL: &str = "MAC=aa:6b:39:22:33:44\n";

@@ -1,9 +1,9 @@
 use super::*;
 
-/// The original's shipped sample, unchanged (see shared/fixtures/README.md).
+/// A config with every construct of the original's shipped sample (tests/fixtures/README.md).
 const ORIGINAL_SAMPLE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/original-nfdhcpd.conf"
+    "/tests/fixtures/compat-nfdhcpd.conf"
 ));
 /// The sample this crate ships.
 const SHIPPED_SAMPLE: &str =
@@ -692,7 +692,7 @@ fn read_error_names_the_path() {
 fn load_reads_the_file() {
     let path = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/original-nfdhcpd.conf"
+        "/tests/fixtures/compat-nfdhcpd.conf"
     ));
     assert_eq!(load(path).unwrap().config, ok(ORIGINAL_SAMPLE).config);
 }

@@ -881,7 +881,7 @@ def main():
         "kernel": os.uname().release,
         "load_before": Path("/proc/loadavg").read_text().split()[:3],
         "commit": commit + (" (src/ modified)" if dirty else ""),
-        "command": "sudo bash tests/bench/run.sh" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
+        "command": "bash tests/bench/run.sh" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
         "rate_limit": 0,
     }
     results = {}

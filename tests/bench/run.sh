@@ -1,21 +1,26 @@
 #!/bin/bash
 # nfdhcpd benchmarks (issue 6): builds the daemon and the bench helpers, installs what the
 # peers need, and runs tests/bench/bench.py, which prints the results table (and writes it
-# to tests/bench/last-run.md, raw figures to last-run.json). As root:
+# to tests/bench/last-run.md, raw figures to last-run.json). As root, or as a user with sudo
+# (it re-runs itself with sudo):
 #
-#     sudo bash tests/bench/run.sh            # full run, about 20 minutes on 2 cores
-#     sudo bash tests/bench/run.sh --quick    # smoke run, rough figures, about 6 minutes
-#     sudo bash tests/bench/run.sh --only dhcp,nd   # sections: dhcp perfdhcp nd scale allocs
+#     bash tests/bench/run.sh            # full run, about 20 minutes on 2 cores
+#     bash tests/bench/run.sh --quick    # smoke run, rough figures, about 6 minutes
+#     bash tests/bench/run.sh --only dhcp,nd   # sections: dhcp perfdhcp nd scale allocs
 #
 # Everything runs in private network namespaces (nfdb-<pid>-*) that are removed on exit.
 set -euo pipefail
+# Needs root (network namespaces, iptables, NFQUEUE): as another user, re-run through sudo
+# (with PATH kept, for cargo).
+if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null; then
+        echo "run.sh: needs root (network namespaces, iptables, NFQUEUE): run it as root, or install sudo" >&2
+        exit 1
+    fi
+    exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-
-if [ "$(id -u)" != 0 ]; then
-    echo "run.sh: run as root (network namespaces, iptables, NFQUEUE)" >&2
-    exit 1
-fi
 
 need=()
 command -v iptables >/dev/null || need+=(iptables)

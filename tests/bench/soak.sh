@@ -19,16 +19,25 @@
 # what the clients saw, and checks that the daemon read every packet the NFQUEUE rules
 # queued and sent every reply it built. Clients run with nice 10; the machine may be shared.
 #
-# Usage (root): bash tests/bench/soak.sh [MINUTES]
+# Usage: bash tests/bench/soak.sh [MINUTES]   (as root, or as a user with sudo: it re-runs
+# itself with sudo)
 # Needs iproute2, iptables (ip6tables), isc-dhcp-client and /usr/bin/python3. Only the
 # documentation ranges 192.0.2.0/24 and 2001:db8::/32 are used, inside namespaces it makes
 # (nfds-<pid>-*) and deletes on exit, with everything it started.
 set -euo pipefail
+# Needs root (network namespaces, iptables): as another user, re-run through sudo
+# (with PATH kept, for cargo).
+if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null; then
+        echo "soak: needs root (network namespaces, iptables): run it as root, or install sudo" >&2
+        exit 1
+    fi
+    exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
 export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 MINUTES=${1:-10}
-[ "$(id -u)" = 0 ] || { echo "soak: needs root (network namespaces, iptables)" >&2; exit 1; }
 for t in ip iptables ip6tables dhclient /usr/bin/python3; do
     command -v "$t" >/dev/null || { echo "soak: $t not found" >&2; exit 1; }
 done

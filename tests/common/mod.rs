@@ -1,5 +1,9 @@
 //! Real-kernel harness of the end-to-end tests.
 //!
+//! Every end-to-end test starts with [`Sandbox::start_test`]: it checks the test's [`Needs`]
+//! and either returns the sandbox or records the test as skipped (never as passed: see
+//! [`skipped`] and tests/run-all.sh's summary) and the test returns.
+//!
 //! A [`Sandbox`] is one test's private world: a temp dir (`/tmp/nfdhcpd-test-<pid>-<n>`), a
 //! "host" network namespace holding the iptables rules of DESIGN §1 and the `tapN` ends of veth
 //! pairs, one "vm" namespace per VM holding the peer (`eth0`), the real daemon running in the
@@ -73,17 +77,55 @@ static CLEAN_ONCE: Once = Once::new();
 // ---------------------------------------------------------------------------------------------
 // Prerequisites: skipping is not passing.
 
-/// True when the test can run. Otherwise prints why and returns false, except under `CI=true`,
-/// where a missing prerequisite is a failure.
-pub fn prerequisites(test: &str, extra_tools: &[&str]) -> bool {
-    match missing_prerequisite(extra_tools) {
-        None => true,
-        Some(why) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{test}: prerequisite missing (fatal under CI=true): {why}");
-            }
-            eprintln!("SKIPPED (not passed) {test}: {why}; tests/run-all.sh installs everything");
-            false
+/// What an end-to-end test needs on top of root, `ip netns`, iptables and dhclient, which
+/// every one needs: more tools, and scapy for [`PYTHON3`] (the packet tool [`VMPKT`]).
+#[derive(Clone, Debug, Default)]
+pub struct Needs {
+    tools: Vec<&'static str>,
+    scapy: bool,
+}
+
+impl Needs {
+    /// Root, `ip netns`, iptables and dhclient only.
+    pub fn base() -> Needs {
+        Needs::default()
+    }
+
+    /// [`Needs::base`] plus these tools (found in PATH, /usr/sbin or /sbin).
+    pub fn tools(tools: &[&'static str]) -> Needs {
+        Needs::base().and(tools)
+    }
+
+    /// These tools too.
+    pub fn and(mut self, tools: &[&'static str]) -> Needs {
+        self.tools.extend_from_slice(tools);
+        self
+    }
+
+    /// scapy for [`PYTHON3`] too (Debian package python3-scapy).
+    pub fn scapy(mut self) -> Needs {
+        self.scapy = true;
+        self
+    }
+
+    /// Why the test cannot run here; `None` when it can.
+    fn missing(&self) -> Option<String> {
+        missing_prerequisite(&self.tools)
+            .or_else(|| if self.scapy { missing_scapy() } else { None })
+    }
+}
+
+/// Records that `test` was skipped and why: a `SKIPPED` line on stderr (cargo shows it only
+/// for failing tests) and, when tests/run-all.sh set `NFDHCPD_SKIP_DIR`, a file
+/// `<crate>::<test>` there holding the reason, so its summary counts the test as skipped,
+/// not passed. Not a failure, even under `CI=true`: for conditions of the machine that no
+/// install can change (a missing prerequisite goes through [`Sandbox::start_test`]).
+pub fn skipped(test: &str, why: &str) {
+    eprintln!("SKIPPED (not passed) {test}: {why}");
+    if let Some(dir) = std::env::var_os("NFDHCPD_SKIP_DIR") {
+        let file = Path::new(&dir).join(format!("{}::{test}", env!("CARGO_CRATE_NAME")));
+        if let Err(e) = fs::write(&file, format!("{why}\n")) {
+            eprintln!("warning: cannot record the skip in {}: {e}", file.display());
         }
     }
 }
@@ -926,9 +968,34 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// The one way an end-to-end test starts: `None` when `needs` are not met here (the
+    /// test is recorded as skipped, see [`skipped`], and returns; under `CI=true` a missing
+    /// prerequisite is a failure instead), else the test's sandbox:
+    ///
+    /// ```ignore
+    /// let Some(mut sb) = Sandbox::start_test("my_test", Needs::tools(&["rdisc6"]).scapy()) else {
+    ///     return;
+    /// };
+    /// ```
+    pub fn start_test(test: &str, needs: Needs) -> Option<Sandbox> {
+        match needs.missing() {
+            None => Some(Sandbox::new(test)),
+            Some(why) => {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("{test}: prerequisite missing (fatal under CI=true): {why}");
+                }
+                skipped(
+                    test,
+                    &format!("{why}; tests/run-all.sh installs everything"),
+                );
+                None
+            }
+        }
+    }
+
     /// A temp dir with an empty state dir, and a host namespace with the DHCP rules of DESIGN
     /// §1 (routed and bridged).
-    pub fn new(test: &str) -> Sandbox {
+    fn new(test: &str) -> Sandbox {
         CLEAN_ONCE.call_once(clean_leftovers);
         let pid = std::process::id();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -1655,25 +1722,14 @@ pub const VMPKT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/vmpkt.
 /// Debian's python3, which has python3-scapy (not whatever `python3` is first in PATH).
 pub const PYTHON3: &str = "/usr/bin/python3";
 
-/// [`prerequisites`] plus scapy for [`PYTHON3`] (Debian package python3-scapy).
-pub fn prerequisites_scapy(test: &str) -> bool {
-    if !prerequisites(test, &[]) {
-        return false;
-    }
+/// Why [`PYTHON3`] cannot be used by the packet tool; `None` when it can.
+fn missing_scapy() -> Option<String> {
     let ok = Command::new(PYTHON3)
         .args(["-c", "import scapy.layers.dhcp6"])
         .stdin(Stdio::null())
         .output()
         .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    let why = format!("{PYTHON3} cannot import scapy (Debian package python3-scapy)");
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: prerequisite missing (fatal under CI=true): {why}");
-    }
-    eprintln!("SKIPPED (not passed) {test}: {why}");
-    false
+    (!ok).then(|| format!("{PYTHON3} cannot import scapy (Debian package python3-scapy)"))
 }
 
 /// The `key=value` words of a `DONE ...` line of the packet tool.

@@ -7,8 +7,8 @@ built by scapy (each one's origin is documented beside it in the source). They a
 from the source, not copied, so the seeds follow the fixtures. A few seeds are derived:
 a fixture's UDP payload put back into an IPv4 or IPv6 header, an Ethernet frame cut to its
 IP packet (NFQUEUE hands packets over from the IP header), and, for pure_path, NSs for
-addresses the fixed binding answers for. The text targets get the original nfdhcpd's
-sample configuration and binding file (../shared/fixtures/) and the shipped sample.
+addresses the fixed binding answers for. The text targets get the configuration and binding
+file in the original nfdhcpd's formats (tests/fixtures/) and the shipped sample.
 
 Usage: python3 tests/fuzz/seeds.py     (from anywhere; rewrites the seed-* files only)
 """
@@ -21,7 +21,7 @@ import sys
 
 FUZZ = pathlib.Path(__file__).resolve().parent
 ROOT = FUZZ.parent.parent
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 ETH_HDR_LEN = 14
 
 
@@ -153,7 +153,7 @@ def build():
     pure_path["ns-router-ll"] = ns(vm_ll, "ff02::1:ff10:1", host_ll, vm_mac)
     pure_path["ns-subnet6"] = ns(vm_ll, "ff02::1:ff00:99", "2001:db8:1::99", vm_mac)
 
-    original_binding = (SHARED_FIXTURES / "original-binding-tap10").read_text()
+    original_binding = (FIXTURES / "compat-binding-tap10").read_text()
     binding_file = {
         # Layout: the file name on the first line, the file's text after it.
         "original-tap10": "tap10\n" + original_binding,
@@ -163,7 +163,7 @@ def build():
         "GATEWAY6=2001:db8:1::1\nMTU=1450\nMACSPOOF=yes\nPRIVATE=no\nINSTANCE=vm-1\n",
     }
     config = {
-        "original-sample": (SHARED_FIXTURES / "original-nfdhcpd.conf").read_text(),
+        "original-sample": (FIXTURES / "compat-nfdhcpd.conf").read_text(),
         "shipped-sample": (ROOT / "conf" / "nfdhcpd.conf").read_text(),
     }
     return {
