@@ -250,7 +250,7 @@ fn start(
         "ready version={} bindings={} active={}",
         env!("CARGO_PKG_VERSION"),
         reg.file_count(),
-        reg.shared().load().len()
+        reg.shared().load().iter().count()
     );
     drop(reg);
     if let Some(r) = readiness.take() {

@@ -748,3 +748,47 @@ fn bad_binding_file_is_refused_and_tap_stays_unbound() {
     let lease = sb.expect_lease(run);
     check(&sb, &lease, "new_ip_address", Some(VM_IP));
 }
+
+/// A binding whose INDEV does not exist is bound but inactive (issue 10: no handler ever
+/// sees an entry without a host MAC): its DISCOVERs are dropped, not passed on to another
+/// server, and counted as `drop_no_host_mac`; once INDEV appears the same file is served.
+#[test]
+fn binding_without_indev_is_dropped_until_indev_appears() {
+    let test = "binding_without_indev_is_dropped_until_indev_appears";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let binding = Binding {
+        indev: "nfdbr7".into(),
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &binding);
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(
+        0,
+        "WARN binding tap=tap0 indev=nfdbr7 reason=\"INDEV has no MAC or does not exist;",
+        BINDING_TIMEOUT,
+    );
+    let run = sb.dhclient(
+        &vm,
+        &DhcpOpts {
+            timeout_s: 3,
+            ..DhcpOpts::default()
+        },
+    );
+    sb.expect_no_lease(run, 3);
+    let c = sb.counters();
+    let get = |k: &str| c.get(k).copied().unwrap_or(0);
+    if get("drop_no_host_mac") == 0 || get("accepted_unbound") != 0 || get("dhcp4_offer") != 0 {
+        sb.fail(&format!(
+            "an inactive binding's DISCOVERs must be dropped as no_host_mac: {c:?}"
+        ));
+    }
+    let mark = sb.log_mark();
+    sb.add_bridge("nfdbr7");
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb.dhclient(&vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(run);
+    assert_eq!(lease.get("new_ip_address"), Some(VM_IP), "{}", lease.dump());
+}
