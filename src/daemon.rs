@@ -138,8 +138,8 @@ pub enum PidFileError {
     Io { path: PathBuf, source: io::Error },
 }
 
-/// Refuses to start when a live nfdhcpd holds `path`. A stale file (its process gone, or
-/// not an nfdhcpd) is left for `write` to replace.
+/// Refuses to start when a live nfdhcpd holds `path`. A stale file (its process gone, a
+/// zombie that has not been reaped yet, or not an nfdhcpd) is left for `write` to replace.
 pub fn check_not_running(path: &Path) -> Result<(), PidFileError> {
     let Ok(text) = fs::read_to_string(path) else {
         return Ok(());
@@ -147,8 +147,9 @@ pub fn check_not_running(path: &Path) -> Result<(), PidFileError> {
     let Ok(pid) = text.trim().parse::<i32>() else {
         return Ok(());
     };
-    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if pid > 0 && pid != std::process::id() as i32 && comm.trim() == "nfdhcpd" {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let live = pid > 0 && pid != std::process::id() as i32 && is_live_nfdhcpd(&stat);
+    if live {
         return Err(PidFileError::Running {
             pid,
             path: path.to_owned(),
@@ -156,6 +157,21 @@ pub fn check_not_running(path: &Path) -> Result<(), PidFileError> {
     }
     log::info!("replacing stale pid file {} (pid {pid})", path.display());
     Ok(())
+}
+
+/// Whether a `/proc/PID/stat` line is a running nfdhcpd: its command is ours and it is not
+/// a zombie (a killed daemon whose parent has not reaped it yet has closed every queue and
+/// socket already) or dead.
+fn is_live_nfdhcpd(stat: &str) -> bool {
+    // "PID (COMM) STATE ...": COMM may hold spaces and ')', so split at the last ')'.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let comm = stat.get(open + 1..close).unwrap_or("");
+    let state = stat
+        .get(close + 1..)
+        .and_then(|r| r.split_whitespace().next());
+    comm == "nfdhcpd" && !matches!(state, None | Some("Z" | "X" | "x"))
 }
 
 /// A pid file we wrote, removed on a clean stop.
@@ -195,6 +211,24 @@ impl PidFile {
 
 #[cfg(test)]
 mod tests {
+    use super::is_live_nfdhcpd;
+
+    #[test]
+    fn pid_file_owner_must_be_a_live_nfdhcpd() {
+        assert!(is_live_nfdhcpd(
+            "4242 (nfdhcpd) S 1 4242 4242 0 -1 4194560 ..."
+        ));
+        assert!(is_live_nfdhcpd("4242 (nfdhcpd) R 1"));
+        // Killed, not reaped yet: its queues are already free.
+        assert!(!is_live_nfdhcpd("4242 (nfdhcpd) Z 1 4242"));
+        assert!(!is_live_nfdhcpd("4242 (nfdhcpd) X 1"));
+        // Another program reusing the pid, also one whose name has spaces and parentheses.
+        assert!(!is_live_nfdhcpd("4242 (bash) S 1"));
+        assert!(!is_live_nfdhcpd("4242 (nfdhcpd) x) S 1"));
+        assert!(!is_live_nfdhcpd(""));
+        assert!(!is_live_nfdhcpd("4242 (nfdhcpd"));
+    }
+
     use super::*;
 
     fn tmpdir(name: &str) -> PathBuf {

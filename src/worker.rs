@@ -40,23 +40,38 @@ pub fn open_queue(num: u16) -> io::Result<Queue> {
     let before = socket_fds();
     let mut queue = Queue::open()?;
     enlarge_rcvbuf(&before);
-    queue.bind(num).map_err(|e| {
-        if e.raw_os_error() == Some(libc::EPERM) {
-            io::Error::new(
-                e.kind(),
-                format!(
-                    "{e}: queue {num} is bound by another process (is another nfdhcpd running?) or we lack CAP_NET_ADMIN"
-                ),
-            )
-        } else {
-            e
-        }
-    })?;
+    bind(&mut queue, num)?;
     queue.set_copy_range(num, COPY_RANGE)?;
     queue.set_queue_max_len(num, QUEUE_MAX_LEN)?;
     // Should the daemon stall, requests pass on instead of being black-holed by the kernel.
     queue.set_fail_open(num, true)?;
     Ok(queue)
+}
+
+/// How long a queue bound by another process is retried. A predecessor killed a moment ago
+/// (SIGKILL, then a restart at once) holds its queues until its last thread has exited,
+/// which can be after its pid already shows as a zombie.
+const BIND_RETRY: Duration = Duration::from_secs(2);
+
+fn bind(queue: &mut Queue, num: u16) -> io::Result<()> {
+    let deadline = Instant::now() + BIND_RETRY;
+    loop {
+        match queue.bind(num) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                if Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{e}: queue {num} is bound by another process (is another nfdhcpd running?) or we lack CAP_NET_ADMIN"
+                    ),
+                ));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn socket_fds() -> Vec<i32> {

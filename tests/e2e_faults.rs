@@ -832,6 +832,62 @@ fn second_daemon_on_the_same_queues_fails_clearly_first_unharmed() {
     }
 }
 
+/// Issue 11: an nfdhcpd killed with SIGKILL and not reaped yet (a zombie, whose queues and
+/// sockets are already closed) still has its pid in the pid file. A daemon started at once
+/// with the same pid file treats it as stale and serves; it used to exit 1 with "another
+/// nfdhcpd is running".
+#[test]
+fn restart_while_the_killed_daemon_is_an_unreaped_zombie() {
+    let test = "restart_while_the_killed_daemon_is_an_unreaped_zombie";
+    let Some((mut sb, vms)) = setup(test, 1, &Conf::default(), Needs::base()) else {
+        return;
+    };
+    let vm = &vms[0];
+    let old = sb.daemon_pid();
+    // Not through `Proc::signal`: that reaps the process, and this test needs it unreaped.
+    run_args(&["kill", "-KILL", &old.to_string()]).unwrap_or_else(|e| sb.fail(&e));
+    sb.wait_until(
+        "the killed daemon is a zombie",
+        Duration::from_secs(10),
+        || {
+            let stat = fs::read_to_string(format!("/proc/{old}/stat")).ok()?;
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+                .then_some(())
+        },
+    );
+    let config = sb.config_path().display().to_string();
+    let mut new = Proc::spawn(
+        "restarted nfdhcpd",
+        sb.nfdhcpd_command(&["-f", "-d", "-c", &config]),
+    );
+    let deadline = Instant::now() + READY_TIMEOUT;
+    while !new.log.text().contains("INFO ready") {
+        if new.exited().is_some() || Instant::now() > deadline {
+            sb.fail(&format!(
+                "the restarted daemon did not get ready:\n{}",
+                new.log.text()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let run = sb.dhclient(vm, &DhcpOpts::default());
+    let lease = sb.expect_lease(run);
+    assert_eq!(
+        lease.get("new_ip_address"),
+        Some("192.0.2.100"),
+        "{}",
+        lease.dump()
+    );
+    new.signal("TERM");
+    assert!(
+        new.wait_exit(Duration::from_secs(10))
+            .is_some_and(|s| s.success()),
+        "the restarted daemon stops cleanly:\n{}",
+        new.log.text()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // A burst while the daemon is not reading.
 
