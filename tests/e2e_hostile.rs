@@ -797,6 +797,13 @@ fn invalid_binding_values_are_refused_with_one_escaped_line() {
             "is not a KEY=VALUE line",
         ),
         (
+            // Issue 11: a hard link to /etc/shadow in the state directory; the refusal names
+            // the line, never its text (checked below: no "secretsalt" in the log).
+            "the first line of a shadow file",
+            "root:$y$j9T$secretsalt$hash:19000:0:99999:7:::\n".to_string(),
+            "is not a KEY=VALUE line",
+        ),
+        (
             "host name that is no DNS name",
             with_host("-bad-.example.com").render(),
             "is not a valid host name",
@@ -817,6 +824,12 @@ fn invalid_binding_values_are_refused_with_one_escaped_line() {
         if lines.len() != 1 || !lines[0].contains(why) {
             sb.fail(&format!(
                 "{what}: expected one `{needle} ... {why}` line, got {lines:?}"
+            ));
+        }
+        if lines[0].contains("secretsalt") {
+            sb.fail(&format!(
+                "{what}: the refusal quotes the file: {:?}",
+                lines[0]
             ));
         }
         if lines[0].chars().any(|c| c.is_control()) {
