@@ -361,15 +361,33 @@ pub struct Loaded {
 
 /// Reads and validates the file at `path`.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, &text)
+    let text = utf8_text(path, &bytes)?;
+    parse(path, text)
+}
+
+/// The file's text, or the line where it stops being UTF-8 (an editor's Latin-1 `é`, say).
+fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, ConfigError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        ConfigError::Invalid(vec![Problem {
+            file: path.to_path_buf(),
+            section: String::new(),
+            key: String::new(),
+            value: String::new(),
+            reason: format!("line {line}: not UTF-8 text; save the file as UTF-8"),
+        }])
+    })
 }
 
 /// Validates `text`; `path_for_messages` only names the file in problems.
 pub fn parse(path_for_messages: &Path, text: &str) -> Result<Loaded, ConfigError> {
+    // A byte order mark, as some Windows editors write; configobj skipped it too.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ck = Checker::new(path_for_messages);
     let Some(sections) = syntax::read_sections(&mut ck, text, &sections::KNOWN_KEYS) else {
         return Err(ConfigError::Invalid(ck.problems));

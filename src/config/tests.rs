@@ -696,3 +696,30 @@ fn load_reads_the_file() {
     ));
     assert_eq!(load(path).unwrap().config, ok(ORIGINAL_SAMPLE).config);
 }
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let text = format!("\u{feff}{}", dhcp_only(""));
+    assert_eq!(ok(&text).config, ok(&dhcp_only("")).config);
+}
+
+#[test]
+fn non_utf8_is_reported_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("nfdhcpd-config-latin1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nfdhcpd.conf");
+    let mut bytes = dhcp_only("").into_bytes();
+    // A comment with "café" in Latin-1 as line 2.
+    let at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let latin1: &[u8] = b"# caf\xe9\n";
+    bytes.splice(at..at, latin1.iter().copied());
+    std::fs::write(&path, &bytes).unwrap();
+    let err = load(&path).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(err.exit_code(), 1);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("nfdhcpd.conf: line 2: not UTF-8 text"),
+        "{msg}"
+    );
+}
