@@ -138,6 +138,12 @@ pub enum PidFileError {
     Io { path: PathBuf, source: io::Error },
 }
 
+/// Whether our parent is init (PID 1): systemd running a unit of `Type=simple`, or a
+/// container's init. Detaching there would make init see its service exit at once.
+pub fn started_by_init() -> bool {
+    std::os::unix::process::parent_id() == 1
+}
+
 /// Refuses to start when a live nfdhcpd holds `path`. A stale file (its process gone, a
 /// zombie that has not been reaped yet, or not an nfdhcpd) is left for `write` to replace.
 pub fn check_not_running(path: &Path) -> Result<(), PidFileError> {

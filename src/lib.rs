@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod limiter;

@@ -7,6 +7,7 @@ use nfdhcpd::binding::read::{self, Scan};
 use nfdhcpd::binding::snapshot::{SharedSnapshot, Slot};
 use nfdhcpd::binding::table::Registry;
 use nfdhcpd::binding::watch::{self, DirWatch};
+use nfdhcpd::cli::{self, Action, Args, CliError};
 use nfdhcpd::config::{self, Config};
 use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
 use nfdhcpd::logging::{self, Target};
@@ -41,14 +42,6 @@ Signals: TERM/INT stop, HUP reloads the configuration and rescans the binding fi
 USR1 logs the binding table and the counters.
 ";
 
-/// The validated command line.
-struct Args {
-    config: PathBuf,
-    debug: bool,
-    foreground: bool,
-    check: bool,
-}
-
 /// What the command line asks for.
 enum Cli {
     Run(Args),
@@ -56,42 +49,21 @@ enum Cli {
 }
 
 fn parse_args() -> Cli {
-    let mut args = Args {
-        config: PathBuf::from(config::DEFAULT_CONFIG_PATH),
-        debug: false,
-        foreground: false,
-        check: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-c" | "--config" => match it.next() {
-                Some(path) => args.config = PathBuf::from(path),
-                None => return usage_error("option -c needs a file name"),
-            },
-            s if s.starts_with("--config=") => {
-                args.config = PathBuf::from(&s["--config=".len()..]);
-            }
-            "-d" | "--debug" => args.debug = true,
-            "-f" | "--foreground" => args.foreground = true,
-            "-t" | "--check-config" => args.check = true,
-            "-v" | "--version" => {
-                println!("nfdhcpd {}", env!("CARGO_PKG_VERSION"));
-                return Cli::Exit(ExitCode::SUCCESS);
-            }
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                return Cli::Exit(ExitCode::SUCCESS);
-            }
-            other => return usage_error(&format!("unknown option {other:?}")),
+    match cli::parse(std::env::args().skip(1)) {
+        Ok(Action::Run(args)) => Cli::Run(args),
+        Ok(Action::Version) => {
+            println!("nfdhcpd {}", env!("CARGO_PKG_VERSION"));
+            Cli::Exit(ExitCode::SUCCESS)
+        }
+        Ok(Action::Help) => {
+            print!("{USAGE}");
+            Cli::Exit(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("nfdhcpd: error: {e}\n{USAGE}");
+            Cli::Exit(ExitCode::from(CliError::EXIT_CODE))
         }
     }
-    Cli::Run(args)
-}
-
-fn usage_error(msg: &str) -> Cli {
-    eprintln!("nfdhcpd: {msg}\n{USAGE}");
-    Cli::Exit(ExitCode::from(1))
 }
 
 fn main() -> ExitCode {
@@ -114,7 +86,10 @@ fn main() -> ExitCode {
         eprintln!("nfdhcpd: {e}");
         return ExitCode::from(1);
     }
-    let mut readiness = if args.foreground {
+    // Like python-daemon, which the original used: started by init (a kept local systemd
+    // unit with Type=simple and no -f), stay in the foreground, logging as a daemon would.
+    let by_init = !args.foreground && daemon::started_by_init();
+    let mut readiness = if args.foreground || by_init {
         None
     } else {
         match daemon::detach() {
@@ -141,6 +116,9 @@ fn main() -> ExitCode {
     // A bug must reach the log, not a detached daemon's /dev/null. Workers catch panics
     // per packet and go on; any other thread's panic is logged the same way.
     std::panic::set_hook(Box::new(|info| log::error!("internal error: {info}")));
+    if by_init {
+        log::info!("started by init (parent pid 1): not detaching");
+    }
     for w in &loaded.warnings {
         log::warn!("config {w}");
     }

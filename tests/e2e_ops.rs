@@ -936,3 +936,61 @@ fn check_config_reports_every_problem() {
         ));
     }
 }
+
+/// Issue 12: like python-daemon, which the original used, a daemon whose parent is PID 1 (a
+/// kept local systemd unit with `Type=simple` and no `-f`) does not detach: it stays its
+/// parent's child and serves. Here `sh` is PID 1 of a new PID namespace and runs nfdhcpd
+/// without `-f`: a detaching daemon would return to `sh`, which would then exit, and the
+/// kernel would end the namespace, daemon and all.
+#[test]
+fn started_by_pid_1_without_f_stays_in_the_foreground() {
+    let test = "started_by_pid_1_without_f_stays_in_the_foreground";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().and(&["unshare"])) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
+    let config = sb.write_config(&Conf::default());
+    let script = format!(
+        "{} -c {}; echo nfdhcpd-returned $?",
+        env!("CARGO_BIN_EXE_nfdhcpd"),
+        config.display()
+    );
+    let mut cmd = Command::new(tool("ip"));
+    cmd.args([
+        "netns",
+        "exec",
+        &sb.host,
+        "unshare",
+        "--pid",
+        "--fork",
+        "--kill-child",
+    ]);
+    cmd.args(["sh", "-c", &script]);
+    let mut init = Proc::spawn("nfdhcpd under a PID 1", cmd);
+    sb.wait_until("queue 42 bound", READY_TIMEOUT, || {
+        bound_queues(&sb)
+            .iter()
+            .any(|q| q.0 == DHCP_QUEUE)
+            .then_some(())
+    });
+    let run = sb.dhclient(&vm, &DhcpOpts::default());
+    let got = sb.expect_lease(run);
+    check(&sb, &got, "new_ip_address", Some(VM_IP));
+    sb.stop_dhclient(run);
+    let out = init.log.text();
+    if init.exited().is_some() || out.contains("nfdhcpd-returned") {
+        sb.fail(&format!(
+            "the daemon detached from its PID 1 parent:\n{out}"
+        ));
+    }
+    // Ending unshare (which ignores TERM while it waits) ends its namespace, and the
+    // daemon with it.
+    init.signal("KILL");
+    if init.wait_exit(Duration::from_secs(10)).is_none() {
+        sb.fail("unshare did not end");
+    }
+    sb.wait_until("queue 42 released", Duration::from_secs(10), || {
+        (!bound_queues(&sb).iter().any(|q| q.0 == DHCP_QUEUE)).then_some(())
+    });
+}

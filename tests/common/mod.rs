@@ -163,6 +163,7 @@ fn package_of(tool: &str) -> &'static str {
         "ip6tables" => "iptables",
         "rdisc6" | "ndisc6" => "ndisc6",
         "rdnssd" => "rdnssd",
+        "unshare" => "util-linux",
         _ => "?",
     }
 }
