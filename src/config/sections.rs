@@ -5,6 +5,7 @@
 use super::syntax::{Checker, KnownKeys, Section};
 use super::values::*;
 use super::*;
+use std::path::Path;
 
 /// The keys each section knows (any other is warned about as unknown).
 pub(super) const KNOWN_KEYS: KnownKeys = KnownKeys {
@@ -44,7 +45,33 @@ const IPV6_KEYS: &[&str] = &[
     "enable_dhcpv6",
 ];
 
+/// The original sent any domain as written; what our wire encoder can send is accepted, and
+/// a name that is not a host name (RFC 1123: `_`, say) is pointed out.
+fn warn_unless_host_names<'a>(
+    ck: &mut Checker,
+    sec: &Section,
+    key: &str,
+    names: impl Iterator<Item = &'a String>,
+) {
+    for name in names {
+        if let Err(why) = dns_name(name) {
+            let reason = format!("{name:?} is not a host name ({why}); sent as written");
+            ck.warning(sec.name, key, sec.get(key).unwrap_or(""), reason);
+        }
+    }
+}
+
 pub(super) fn general(ck: &mut Checker, sec: &Section) -> Option<(Paths, Limits)> {
+    for key in ["pidfile", "datapath", "logdir"] {
+        if let Some(raw) = sec.get(key).filter(|p| !Path::new(p).is_absolute()) {
+            ck.warning(
+                sec.name,
+                key,
+                raw,
+                "a relative path; taken from / (the original's working directory once detached)",
+            );
+        }
+    }
     let pidfile = ck.value_or(sec, "pidfile", parse_abs_path, DEFAULT_PIDFILE.into());
     let datapath = ck.value_or(sec, "datapath", parse_abs_path, DEFAULT_DATAPATH.into());
     let logdir = ck.value_or(sec, "logdir", parse_abs_path, DEFAULT_LOGDIR.into());
@@ -79,10 +106,12 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
     let renewal = ck.value_or(sec, "lease_renewal", parse_seconds, DEFAULT_LEASE_RENEWAL);
     if let (Some(lifetime), Some(renewal)) = (lifetime, renewal) {
         if renewal >= lifetime {
+            // The original sent it as it was; a client then renews only as its lease ends.
             let reason = format!(
-                "must be below lease_lifetime ({lifetime}): a client renews before its lease ends"
+                "should be below lease_lifetime ({lifetime}): a client renews before its lease \
+                 ends; sent as it is, without option 59 (T2)"
             );
-            ck.problem(sec.name, "lease_renewal", &renewal.to_string(), reason);
+            ck.warning(sec.name, "lease_renewal", &renewal.to_string(), reason);
         }
     }
     let on_link = ck.value_or(sec, "server_on_link", parse_bool, false);
@@ -97,6 +126,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
     }
     let nameservers = ck.value_or(sec, "nameservers", |s| parse_list(s, parse_v4), Vec::new());
     let domain = ck.value_or(sec, "domain", |s| parse_domain(s).map(Some), None);
+    warn_unless_host_names(ck, sec, "domain", domain.iter().flatten());
     let queue = DhcpQueue { dhcp_queue: queue? };
     Some((
         queue,
@@ -172,6 +202,7 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
     let dhcpv6 = dhcpv6_queue(ck, sec);
     let nameservers = ck.value_or(sec, "nameservers", |s| parse_list(s, parse_v6), Vec::new());
     let domains = ck.value_or(sec, "domains", |s| parse_list(s, parse_domain), Vec::new());
+    warn_unless_host_names(ck, sec, "domains", domains.iter().flatten());
     Some(Ipv6Draft {
         mode: mode?,
         ra_period: ra_period?,
@@ -187,11 +218,12 @@ fn dhcpv6_queue(ck: &mut Checker, sec: &Section) -> Option<Option<u16>> {
     let old = ck.value_or(sec, "dhcp_queue", |s| parse_queue(s).map(Some), None);
     if let Some(value) = sec.get("dhcp_queue") {
         if sec.get("dhcpv6_queue").is_some() {
-            ck.problem(
+            // Configs from the 0.13.5 rename have both; the original used dhcpv6_queue.
+            ck.warning(
                 sec.name,
                 "dhcp_queue",
                 value,
-                "deprecated name of dhcpv6_queue, which is also set; remove it",
+                "deprecated name of dhcpv6_queue, which is also set; ignored (remove it)",
             );
         } else {
             ck.warning(

@@ -214,11 +214,47 @@ fn sanitize(ck: &mut Checker, text: &str) -> Option<String> {
                 "",
                 format!("line {}: {reason}: {line:?}", index + 1),
             ),
-            None => clean.push_str(line),
+            None if line.starts_with(['[', '#', ';']) || line.is_empty() => clean.push_str(line),
+            None => {
+                let (kept, glued) = cut_comment(line);
+                if glued {
+                    let reason = format!(
+                        "line {}: '#' starts a comment even without a space before it, as \
+                         in the original; the value is {:?}",
+                        index + 1,
+                        kept.split_once('=').map_or("", |(_, v)| v.trim())
+                    );
+                    ck.warning("", "", "", reason);
+                }
+                clean.push_str(kept);
+            }
         }
         clean.push('\n');
     }
     (!header_broken).then_some(clean)
+}
+
+/// The line up to its first `#` outside quotes after the `=` (configobj ended an unquoted
+/// value there, space or not; rust-ini only at a space), and whether that `#` was glued to
+/// the value.
+fn cut_comment(line: &str) -> (&str, bool) {
+    let Some(eq) = line.find('=') else {
+        return (line, false);
+    };
+    let mut quote = None;
+    for (i, c) in line.char_indices().skip_while(|&(i, _)| i <= eq) {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '#') => {
+                let before = &line[..i];
+                let glued = !before.ends_with(char::is_whitespace) && !before.ends_with('=');
+                return (before.trim_end(), glued);
+            }
+            _ => {}
+        }
+    }
+    (line, false)
 }
 
 fn header_problem(line: &str) -> Option<&'static str> {

@@ -200,29 +200,31 @@ fn booleans_in_every_spelling() {
 
 #[test]
 fn bad_values_are_named_by_file_section_key_value() {
-    let text = "[general]\ndatapath = var/lib/nfdhcpd\nuser = no body\n\
+    // (A relative path or a domain that is not a host name are warnings since issue 12:
+    // the original accepted them; see relative_paths_taken_from_root, lenient_domains.)
+    let text = "[general]\nrate_limit = lots\nuser = no body\n\
                     [dhcp]\ndhcp_queue = 65536\nlease_lifetime = 0\nlease_renewal = -5\nserver_ip = 2001:db8::1\n\
-                    nameservers = 192.0.2.2, 192.0.2.300\ndomain = exa_mple.com\n\
+                    nameservers = 192.0.2.2, 192.0.2.300\ndomain = exa mple.com\n\
                     [ipv6]\nmode = stateless\nra_period = 1h\nrs_queue = 0x2b\nns_queue = +44\n\
-                    nameservers = 192.0.2.2\ndomains = example.com, -bad.example\n";
+                    nameservers = 192.0.2.2\ndomains = example.com, a..b\n";
     let p = problems(text);
     assert_eq!(
         keys(&p),
         [
-            ("general", "datapath", "var/lib/nfdhcpd"),
             ("general", "user", "no body"),
+            ("general", "rate_limit", "lots"),
             ("dhcp", "dhcp_queue", "65536"),
             ("dhcp", "lease_lifetime", "0"),
             ("dhcp", "lease_renewal", "-5"),
             ("dhcp", "server_ip", "2001:db8::1"),
             ("dhcp", "nameservers", "192.0.2.2, 192.0.2.300"),
-            ("dhcp", "domain", "exa_mple.com"),
+            ("dhcp", "domain", "exa mple.com"),
             ("ipv6", "mode", "stateless"),
             ("ipv6", "ra_period", "1h"),
             ("ipv6", "rs_queue", "0x2b"),
             ("ipv6", "ns_queue", "+44"),
             ("ipv6", "nameservers", "192.0.2.2"),
-            ("ipv6", "domains", "example.com, -bad.example"),
+            ("ipv6", "domains", "example.com, a..b"),
         ]
     );
     assert!(p.iter().all(|p| p.file == Path::new(FILE)));
@@ -251,7 +253,7 @@ fn bad_values_are_named_by_file_section_key_value() {
         "{}",
         shown[12]
     );
-    assert!(shown[13].contains("\"-bad.example\""), "{}", shown[13]);
+    assert!(shown[13].contains("\"a..b\""), "{}", shown[13]);
     // Display joins them one per line.
     let err = ConfigError::Invalid(p);
     assert_eq!(err.to_string().lines().count(), 14);
@@ -271,13 +273,20 @@ fn non_unicast_addresses_refused() {
 }
 
 #[test]
-fn renewal_must_be_below_lifetime() {
-    let p = problems(&dhcp_only("lease_lifetime = 3600\nlease_renewal = 3600"));
-    assert_eq!(keys(&p), [("dhcp", "lease_renewal", "3600")]);
-    assert!(p[0].reason.contains("below lease_lifetime (3600)"));
+fn renewal_not_below_lifetime_warns() {
+    // The original sent it as it was (issue 12): a warning, and no T2 (see reply::dhcp4).
+    let loaded = ok(&dhcp_only("lease_lifetime = 3600\nlease_renewal = 3600"));
+    assert_eq!(keys(&loaded.warnings), [("dhcp", "lease_renewal", "3600")]);
+    assert!(loaded.warnings[0]
+        .reason
+        .contains("below lease_lifetime (3600)"));
+    assert_eq!(loaded.config.live.dhcp.unwrap().lease_renewal, 3600);
     // Against the default lifetime, too.
-    let p = problems(&dhcp_only("lease_renewal = 604800"));
-    assert_eq!(keys(&p), [("dhcp", "lease_renewal", "604800")]);
+    let loaded = ok(&dhcp_only("lease_renewal = 604800"));
+    assert_eq!(
+        keys(&loaded.warnings),
+        [("dhcp", "lease_renewal", "604800")]
+    );
     // No second complaint when the lifetime itself is invalid.
     let p = problems(&dhcp_only("lease_lifetime = x\nlease_renewal = 3600"));
     assert_eq!(keys(&p), [("dhcp", "lease_lifetime", "x")]);
@@ -374,17 +383,40 @@ fn dns_name_rules() {
 }
 
 #[test]
-fn relative_paths_refused() {
+fn relative_paths_taken_from_root() {
+    // The original accepted them and, detached, ran in / (issue 12): a warning each.
     let text = "[general]\npidfile = nfdhcpd.pid\nlogdir = ./log\n[dhcp]\nenable_dhcp = no\n[ipv6]\nenable_ipv6 = no\n";
-    let p = problems(text);
+    let loaded = ok(text);
     assert_eq!(
-        keys(&p),
+        keys(&loaded.warnings),
         [
             ("general", "pidfile", "nfdhcpd.pid"),
             ("general", "logdir", "./log")
         ]
     );
-    assert!(p[0].reason.contains("absolute"));
+    assert!(loaded.warnings[0].reason.contains("taken from /"));
+    let paths = loaded.config.fixed.general;
+    assert_eq!(paths.pidfile, Path::new("/nfdhcpd.pid"));
+    assert_eq!(paths.logdir, Path::new("/./log"));
+}
+
+#[test]
+fn lenient_domains() {
+    // Sent as written, as the original did, when the options can carry them.
+    let loaded = ok(&dhcp_only("domain = exa_mple.com"));
+    assert_eq!(keys(&loaded.warnings), [("dhcp", "domain", "exa_mple.com")]);
+    assert_eq!(
+        loaded.config.live.dhcp.unwrap().domain.as_deref(),
+        Some("exa_mple.com")
+    );
+    let loaded = ok(&ipv6_only(
+        "rs_queue = 1\nns_queue = 2\ndomains = -bad.example, ok.example",
+    ));
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.config.live.ipv6.unwrap().domains,
+        ["-bad.example", "ok.example"]
+    );
 }
 
 #[test]
@@ -534,11 +566,13 @@ fn deprecated_dhcp_queue_warns() {
 }
 
 #[test]
-fn deprecated_and_new_queue_together_refused() {
-    let p = problems(&ipv6_only(
+fn deprecated_and_new_queue_together_use_the_new() {
+    // Configs from the 0.13.5 rename; the original used dhcpv6_queue (issue 12).
+    let loaded = ok(&ipv6_only(
         "rs_queue = 43\nns_queue = 44\ndhcp_queue = 45\ndhcpv6_queue = 46",
     ));
-    assert_eq!(keys(&p), [("ipv6", "dhcp_queue", "45")]);
+    assert_eq!(keys(&loaded.warnings), [("ipv6", "dhcp_queue", "45")]);
+    assert_eq!(loaded.config.fixed.ipv6.unwrap().dhcpv6_queue, Some(46));
 }
 
 #[test]
@@ -581,14 +615,31 @@ fn unknown_keys_and_sections_warn() {
 fn inline_comments_with_tabs_and_spaces() {
     let text = "[dhcp]\ndhcp_queue = 42\t# tab before\nserver_ip = 192.0.2.1 \t # mixed\n\
                     lease_renewal = 60\t\t;semicolon\ndomain = example.com#not-a-comment\n[ipv6]\nenable_ipv6 = no # off\n";
-    let p = problems(text);
-    // rust-ini needs whitespace before an inline '#'; without it the '#' stays in the
-    // value, which then fails its check instead of being cut silently.
-    assert_eq!(keys(&p), [("dhcp", "domain", "example.com#not-a-comment")]);
-    let text = text.replace("#not-a-comment", "");
-    let c = ok(&text).config;
+    // configobj ended an unquoted value at '#' even without a space before it (issue 12:
+    // `604800# 1 week` loaded there); rust-ini alone would keep it in the value. Accepted,
+    // with a warning naming the line and the value kept.
+    let loaded = ok(text);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0]
+            .reason
+            .starts_with("line 5: '#' starts a comment even without a space"),
+        "{:?}",
+        loaded.warnings
+    );
+    let c = loaded.config;
     let (queue, dhcp) = (c.fixed.dhcp.unwrap(), c.live.dhcp.unwrap());
     assert_eq!((queue.dhcp_queue, dhcp.lease_renewal), (42, 60));
+    assert_eq!(dhcp.domain.as_deref(), Some("example.com"));
+    let week = ok(&dhcp_only(
+        "lease_lifetime = 604800# 1 week\ndomain = \"example.org\"#c",
+    ));
+    assert_eq!(week.warnings.len(), 2, "{:?}", week.warnings);
+    assert_eq!(
+        week.config.live.dhcp.as_ref().unwrap().domain.as_deref(),
+        Some("example.org")
+    );
+    assert_eq!(week.config.live.dhcp.unwrap().lease_lifetime, 604_800);
 }
 
 #[test]
@@ -603,8 +654,11 @@ fn indented_lines_and_comments() {
 #[test]
 fn backslashes_are_literal() {
     // With rust-ini's escapes on, "\t" would become a tab; configobj had no escapes.
-    let p = problems(&dhcp_only("domain = a\\tb"));
-    assert_eq!(keys(&p), [("dhcp", "domain", "a\\tb")]);
+    let loaded = ok(&dhcp_only("domain = a\\tb"));
+    assert_eq!(
+        loaded.config.live.dhcp.unwrap().domain.as_deref(),
+        Some("a\\tb")
+    );
 }
 
 #[test]

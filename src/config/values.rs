@@ -1,7 +1,7 @@
 //! Value parsers: raw (non-empty) text -> typed value, or the reason it is refused.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Raw (non-empty) text -> typed value, or the reason it is refused.
 pub(super) type Parser<T> = fn(&str) -> Result<T, String>;
@@ -43,12 +43,10 @@ pub(super) fn parse_rate(s: &str) -> Result<u32, String> {
     u32::try_from(n).map_err(|e| e.to_string())
 }
 
+/// A path; a relative one is taken from `/`, where the original ended up once detached
+/// (the section warns about it).
 pub(super) fn parse_abs_path(s: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(s);
-    if !path.is_absolute() {
-        return Err("not an absolute path".into());
-    }
-    Ok(path)
+    Ok(Path::new("/").join(s))
 }
 
 /// A user name or numeric uid; what getpwnam would never match is refused here.
@@ -89,10 +87,17 @@ pub(super) fn parse_v6(s: &str) -> Result<Ipv6Addr, String> {
     }
 }
 
+/// A domain the DHCP and RA options can carry: a host name, or any name of visible ASCII
+/// labels (the original sent whatever was written; the section warns about non-host names).
 pub(super) fn parse_domain(s: &str) -> Result<String, String> {
-    dns_name(s)
-        .map(str::to_string)
-        .map_err(|why| format!("{s:?} is not a DNS name: {why}"))
+    let name = s.strip_suffix('.').unwrap_or(s);
+    match crate::wire::dns::encoded_len(name) {
+        Ok(_) => Ok(name.to_string()),
+        Err(_) => Err(format!(
+            "{s:?} is not a DNS name: {}",
+            dns_name(s).err().unwrap_or("cannot be encoded")
+        )),
+    }
 }
 
 /// A comma-separated list: items trimmed, empty items skipped, one layer of quotes removed
