@@ -38,7 +38,12 @@ fn bindings_ok(datapath: &Path) -> bool {
             continue;
         }
         match read_binding(&dirent.path(), &name) {
-            Ok(_) => good += 1,
+            Ok(b) => {
+                good += 1;
+                for w in &b.warnings {
+                    println!("{}: warning: {w}", dirent.path().display());
+                }
+            }
             Err(e) => {
                 bad += 1;
                 println!("{}: {e}", dirent.path().display());

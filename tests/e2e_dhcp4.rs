@@ -792,3 +792,55 @@ fn binding_without_indev_is_dropped_until_indev_appears() {
     let lease = sb.expect_lease(run);
     assert_eq!(lease.get("new_ip_address"), Some(VM_IP), "{}", lease.dump());
 }
+
+/// Issue 12: what the original served is served. A binding as gnt-networking writes it (in
+/// place, after `rm -f`) for an instance made with `--no-name-check`, with a stray line that
+/// is not KEY=VALUE (holding a forged log line) and an IP outside SUBNET: the VM gets its
+/// lease; option 12 is left out, option 15 is the HOSTNAME's domain; each point is one
+/// warning naming its line, and the stray text never reaches the log.
+#[test]
+fn bindings_the_original_served_are_served() {
+    let test = "bindings_the_original_served_are_served";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let text = format!(
+        "INDEV=tap0\nIP={VM_IP}\nMAC={}\nHOSTNAME=my_vm5.example.org\nTAGS=\"\"\n\
+         WARN forged line\nGATEWAY={GATEWAY}\nSUBNET=198.51.100.0/24\n",
+        vm.mac
+    );
+    let path = sb.binding_path("tap0");
+    let _ = std::fs::remove_file(&path);
+    std::fs::write(&path, text).expect("write the binding in place");
+    let conf = Conf {
+        domain: None,
+        ..Conf::default()
+    };
+    sb.start_daemon(&conf);
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb_run(&mut sb, &vm);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_host_name", None);
+    check(&sb, &lease, "new_domain_name", Some("example.org"));
+    let log = sb.daemon_log();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("binding served with a warning"))
+        .collect();
+    let want = [
+        "line 4: HOSTNAME: \"my_vm5.example.org\" is not a valid host name",
+        "line 6: the line is not a KEY=VALUE line; ignored",
+        "line 2: IP: 192.0.2.100 is outside SUBNET 198.51.100.0/24 (line 8)",
+    ];
+    if warnings.len() != want.len() || !want.iter().all(|w| warnings.iter().any(|l| l.contains(w)))
+    {
+        sb.fail(&format!(
+            "expected one warning each for {want:?}, got {warnings:?}"
+        ));
+    }
+    if log.contains("forged") {
+        sb.fail("the stray line's text reached the log");
+    }
+}

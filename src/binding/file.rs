@@ -55,8 +55,12 @@ pub struct Binding {
     pub mac: MacAddr,
     /// IP: the address offered; without it DHCP requests get no answer.
     pub ip: Option<Ipv4Addr>,
-    /// HOSTNAME: DHCP option 12, a valid DNS name without a trailing dot.
+    /// HOSTNAME when it is a DNS name (without a trailing dot): DHCP option 12. One that is
+    /// not (Ganeti's `--no-name-check`, `my_vm5.example.org`) is left out, with a warning.
     pub hostname: Option<String>,
+    /// The part of HOSTNAME after its first dot, when that is a DNS name: the search domain
+    /// when none is configured (option 15, RA DNSSL, DHCPv6 option 24).
+    pub hostname_domain: Option<String>,
     /// SUBNET as written (host bits may be set; use `.network()`); contains `ip` when both
     /// are set.
     pub subnet: Option<Ipv4Network>,
@@ -74,6 +78,10 @@ pub struct Binding {
     pub macspoof: bool,
     /// TAGS: kept, unused. Unvalidated: escape it when displaying.
     pub tags: Option<String>,
+    /// What the file has that the original served but we point out: a line that is not
+    /// KEY=VALUE (ignored), a HOSTNAME that is not a DNS name, an IP outside SUBNET. Logged
+    /// once when the file is read; the binding is served.
+    pub warnings: Vec<BindingError>,
 }
 
 /// Why a binding file cannot be used.
@@ -143,31 +151,27 @@ struct Line<'a> {
     value: &'a str,
 }
 
-/// Splits the text into lines of known keys, the last occurrence of each winning.
-fn known_lines(text: &str) -> Result<HashMap<&str, Line<'_>>, BindingError> {
+/// Splits the text into lines of known keys, the last occurrence of each winning; a line
+/// that is not KEY=VALUE is ignored, as the original did, with a warning.
+fn known_lines<'a>(text: &'a str, warnings: &mut Vec<BindingError>) -> HashMap<&'a str, Line<'a>> {
     let mut lines = HashMap::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(BindingError {
+        let key = line.split_once('=').map(|(k, _)| k.trim());
+        let Some((key, value)) = line.split_once('=').filter(|_| key != Some("")) else {
+            warnings.push(BindingError {
                 line: Some(index + 1),
                 key: None,
                 // Never quoted: a file linked into the state directory (say /etc/shadow) must
                 // not have its contents copied into the log.
-                reason: "the line is not a KEY=VALUE line".into(),
+                reason: "the line is not a KEY=VALUE line; ignored".into(),
             });
+            continue;
         };
         let key = key.trim();
-        if key.is_empty() {
-            return Err(BindingError {
-                line: Some(index + 1),
-                key: None,
-                reason: "the line has no key before '='".into(),
-            });
-        }
         if KNOWN_KEYS.contains(&key) {
             let value = unquote(value.trim());
             lines.insert(
@@ -180,7 +184,7 @@ fn known_lines(text: &str) -> Result<HashMap<&str, Line<'_>>, BindingError> {
             );
         }
     }
-    Ok(lines)
+    lines
 }
 
 /// Removes one layer of matching shell quotes.
@@ -248,8 +252,9 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
             "larger than {MAX_FILE_SIZE} bytes"
         )));
     }
+    let mut warnings = Vec::new();
     let fields = Fields {
-        lines: known_lines(text)?,
+        lines: known_lines(text, &mut warnings),
     };
     let Some(mac) = fields.get("MAC", parse_mac)? else {
         return Err(BindingError {
@@ -266,7 +271,8 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
             .unwrap_or_else(|| tap.to_string()),
         mac,
         ip: fields.get("IP", parse_v4)?,
-        hostname: fields.get("HOSTNAME", parse_hostname)?,
+        hostname: None,
+        hostname_domain: None,
         subnet: fields.get(
             "SUBNET",
             parse_as::<Ipv4Network>("IPv4 network (address/prefix)"),
@@ -282,24 +288,56 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         private: fields.flag("PRIVATE"),
         macspoof: fields.flag("MACSPOOF"),
         tags: fields.line("TAGS").map(|l| l.value.to_string()),
+        warnings: Vec::new(),
     };
-    check_ip_in_subnet(&fields, &binding)?;
+    let mut binding = binding;
+    if let Some(text) = fields.get("HOSTNAME", parse_hostname_text)? {
+        set_hostname(&mut binding, &text, fields.line("HOSTNAME"), &mut warnings);
+    }
+    warnings.extend(check_ip_in_subnet(&fields, &binding));
+    binding.warnings = warnings;
     Ok(binding)
 }
 
-fn check_ip_in_subnet(fields: &Fields, b: &Binding) -> Result<(), BindingError> {
+/// HOSTNAME goes out as option 12 only when it is a DNS name; its domain part is the
+/// fallback search domain when that part is one. The original sent whatever was written.
+fn set_hostname(
+    b: &mut Binding,
+    text: &str,
+    line: Option<&Line>,
+    warnings: &mut Vec<BindingError>,
+) {
+    let text = text.strip_suffix('.').unwrap_or(text);
+    b.hostname_domain = hostname_domain(text)
+        .and_then(|d| dns_name(d).ok())
+        .map(str::to_string);
+    match dns_name(text) {
+        Ok(name) => b.hostname = Some(name.to_string()),
+        Err(why) => {
+            if let Some(line) = line {
+                let reason =
+                    format!("{text:?} is not a valid host name ({why}); option 12 is left out");
+                warnings.push(line_error(line, reason));
+            }
+        }
+    }
+}
+
+/// An IP outside SUBNET: the original served it, with a netmask and broadcast the address
+/// does not fit; served, with a warning.
+fn check_ip_in_subnet(fields: &Fields, b: &Binding) -> Option<BindingError> {
     let (Some(ip), Some(subnet)) = (b.ip, b.subnet) else {
-        return Ok(());
+        return None;
     };
     match fields.line("IP") {
         Some(line) if !subnet.contains(ip) => {
             let at = fields.line("SUBNET").map_or(0, |l| l.number);
-            Err(line_error(
+            Some(line_error(
                 line,
-                format!("{ip} is outside SUBNET {subnet} (line {at})"),
+                format!("{ip} is outside SUBNET {subnet} (line {at}); served as written"),
             ))
         }
-        _ => Ok(()),
+        _ => None,
     }
 }
 
@@ -352,15 +390,25 @@ fn parse_mac(s: &str) -> Result<MacAddr, String> {
     Ok(mac)
 }
 
-fn parse_hostname(s: &str) -> Result<String, String> {
-    dns_name(s)
-        .map(str::to_string)
-        .map_err(|why| format!("is not a valid host name: {why}"))
-}
-
 fn parse_ifname(s: &str) -> Result<String, String> {
     if !is_interface_name(s) {
         return Err("is not an interface name (1-15 bytes, no '/', ':' or spaces)".into());
+    }
+    Ok(s.to_string())
+}
+
+/// The domain of a host name: the part after its first dot, if any.
+pub fn hostname_domain(hostname: &str) -> Option<&str> {
+    hostname
+        .split_once('.')
+        .map(|(_, d)| d)
+        .filter(|d| !d.is_empty())
+}
+
+/// HOSTNAME as written: anything but control characters, which would reach the log.
+fn parse_hostname_text(s: &str) -> Result<String, String> {
+    if s.chars().any(char::is_control) {
+        return Err("is not a valid host name: contains control characters".into());
     }
     Ok(s.to_string())
 }
@@ -430,6 +478,7 @@ mod tests {
                 mac: "aa:6b:39:22:33:44".parse().unwrap(),
                 ip: Some(Ipv4Addr::new(192, 0, 2, 100)),
                 hostname: Some("testing-vm".into()),
+                hostname_domain: None,
                 subnet: Some("192.0.2.0/24".parse().unwrap()),
                 gateway: Some(Ipv4Addr::new(192, 0, 2, 1)),
                 subnet6: Some("2001:db8:aaaa:bbbb::/64".parse().unwrap()),
@@ -441,6 +490,7 @@ mod tests {
                 macspoof: false,
                 // `TAGS=""`: quotes removed, empty means unset.
                 tags: None,
+                warnings: vec![],
             }
         );
         assert_eq!(unknown_keys(ORIGINAL_TAP10), Vec::<String>::new());
@@ -565,12 +615,6 @@ mod tests {
                 "is not a valid IPv6 address",
             ),
             ("EUI64=ff02::1", "EUI64", "is not a unicast IPv6 address"),
-            (
-                "HOSTNAME=my vm",
-                "HOSTNAME",
-                "\"my vm\" is not a valid host name",
-            ),
-            ("HOSTNAME=vm_1", "HOSTNAME", "is not a valid host name"),
             ("INDEV=br0/x", "INDEV", "is not an interface name"),
             (
                 "INDEV=averyveryverylongname",
@@ -623,28 +667,72 @@ mod tests {
         assert!(msg.contains("\\u{1b}"), "{msg}");
     }
 
-    #[test]
-    fn line_without_equals_refused() {
-        let e = err(&with("garbage here"));
-        assert_eq!((e.line, e.key.as_deref()), (Some(2), None));
-        // By line number only: the text is never quoted (issue 11: a hard link to
-        // /etc/shadow would have had its first line logged).
-        assert_eq!(e.to_string(), "line 2: the line is not a KEY=VALUE line");
-        assert!(!err(&with("root:$y$secret:19000:0"))
-            .to_string()
-            .contains("secret"));
-        let e = err(&with("=value"));
-        assert_eq!(e.line, Some(2));
+    /// The first warning of a binding that is served.
+    fn warning(text: &str) -> (Binding, String) {
+        let b = parse("tap0", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let w = b
+            .warnings
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        (b, w)
     }
 
     #[test]
-    fn ip_must_be_inside_subnet() {
-        let msg = err_at(&with("IP=192.0.3.1\nSUBNET=192.0.2.0/24"), 2, "IP");
+    fn line_without_equals_is_ignored_with_a_warning() {
+        // The original ignored such lines (issue 12); served.
+        let (b, w) = warning(&with("garbage here\nIP=192.0.2.9"));
+        assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 9)));
         assert_eq!(
-            msg,
-            "line 2: IP: 192.0.3.1 is outside SUBNET 192.0.2.0/24 (line 3)"
+            (b.warnings[0].line, b.warnings[0].key.as_deref()),
+            (Some(2), None)
         );
-        assert!(parse("tap0", &with("IP=192.0.2.200\nSUBNET=192.0.2.128/25")).is_ok());
+        // By line number only: the text is never quoted (issue 11: a hard link to
+        // /etc/shadow would have had its first line logged).
+        assert_eq!(w, "line 2: the line is not a KEY=VALUE line; ignored");
+        let (_, w) = warning(&with("root:$y$secret:19000:0"));
+        assert!(!w.contains("secret"), "{w}");
+        let (b, _) = warning(&with("=value"));
+        assert_eq!(b.warnings[0].line, Some(2));
+        assert_eq!(parse("tap0", MINIMAL).unwrap().warnings, []);
+    }
+
+    #[test]
+    fn hostname_that_is_no_dns_name_is_served_without_option_12() {
+        // Ganeti's --no-name-check (issue 12): the lease is served, option 12 left out, the
+        // domain part still used.
+        let (b, w) = warning(&with("HOSTNAME=my_vm5.example.org"));
+        assert_eq!(
+            (b.hostname, b.hostname_domain.as_deref()),
+            (None, Some("example.org"))
+        );
+        assert!(
+            w.starts_with("line 2: HOSTNAME: \"my_vm5.example.org\" is not a valid host name"),
+            "{w}"
+        );
+        assert!(w.ends_with("option 12 is left out"), "{w}");
+        let (b, _) = warning(&with("HOSTNAME=my vm"));
+        assert_eq!((b.hostname, b.hostname_domain), (None, None));
+        let b = parse("tap0", &with("HOSTNAME=vm1.example.org")).unwrap();
+        assert_eq!(b.hostname.as_deref(), Some("vm1.example.org"));
+        assert_eq!(b.hostname_domain.as_deref(), Some("example.org"));
+        assert_eq!(b.warnings, []);
+        // Control characters would reach the log: still refused.
+        let msg = err_at(&with("HOSTNAME=vm\u{7}"), 2, "HOSTNAME");
+        assert!(msg.contains("is not a valid host name"), "{msg}");
+    }
+
+    #[test]
+    fn ip_outside_subnet_is_served_with_a_warning() {
+        // The original served it (issue 12).
+        let (b, w) = warning(&with("IP=192.0.3.1\nSUBNET=192.0.2.0/24"));
+        assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 3, 1)));
+        assert_eq!(
+            w,
+            "line 2: IP: 192.0.3.1 is outside SUBNET 192.0.2.0/24 (line 3); served as written"
+        );
+        let b = parse("tap0", &with("IP=192.0.2.200\nSUBNET=192.0.2.128/25")).unwrap();
+        assert_eq!(b.warnings, []);
     }
 
     #[test]

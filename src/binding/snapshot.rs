@@ -92,12 +92,7 @@ impl Entry {
                 why: Inactive::NoHostMac,
             };
         };
-        let fallback_domains = binding
-            .hostname
-            .as_deref()
-            .and_then(hostname_domain)
-            .map(|d| vec![d.to_owned()])
-            .unwrap_or_default();
+        let fallback_domains = binding.hostname_domain.iter().cloned().collect();
         Slot::Active(Entry {
             binding: Arc::clone(binding),
             ifindex: tap.ifindex,
@@ -106,14 +101,6 @@ impl Entry {
             running: tap.running,
         })
     }
-}
-
-/// The domain of a host name: the part after its first dot, if any.
-pub fn hostname_domain(hostname: &str) -> Option<&str> {
-    hostname
-        .split_once('.')
-        .map(|(_, d)| d)
-        .filter(|d| !d.is_empty())
 }
 
 /// What workers read: bound taps by ifindex.
@@ -202,12 +189,5 @@ mod tests {
             assert_eq!(slot.active(), None);
             assert_eq!(slot.ifindex(), 5);
         }
-    }
-
-    #[test]
-    fn hostname_domain_is_after_the_first_dot() {
-        assert_eq!(hostname_domain("vm.a.example"), Some("a.example"));
-        assert_eq!(hostname_domain("vm"), None);
-        assert_eq!(hostname_domain("vm."), None);
     }
 }

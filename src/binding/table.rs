@@ -181,6 +181,16 @@ impl Registry {
     fn set_file(&mut self, tap: &str, binding: Option<Arc<Binding>>) -> bool {
         let old = match binding {
             Some(b) => {
+                if self
+                    .files
+                    .get(tap)
+                    .is_none_or(|old| old.warnings != b.warnings)
+                {
+                    for w in &b.warnings {
+                        let path = self.datapath.join(tap);
+                        log::warn!("binding served with a warning file={} {w}", path.display());
+                    }
+                }
                 // A routed tap is its own INDEV: its link events reach it by name already.
                 if b.indev != tap {
                     self.indev_users

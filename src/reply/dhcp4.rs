@@ -5,7 +5,7 @@
 //! flag, ciaddr, broadcast NAK), which the original ignored.
 
 use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
-use crate::binding::snapshot::{hostname_domain, Entry};
+use crate::binding::snapshot::Entry;
 use crate::config::{Config, Dhcp};
 use crate::wire::dhcp4::{option, MessageType, ReplyHeader, ReplyWriter, Request};
 use crate::wire::frame::{self, Ipv4UdpHeader, IPV4_UDP_PAYLOAD_OFFSET};
@@ -234,7 +234,7 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
     let domain = cfg
         .domain
         .as_deref()
-        .or_else(|| hostname.and_then(hostname_domain));
+        .or(entry.binding.hostname_domain.as_deref());
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
         w.option_str(option::DOMAIN_NAME, d)?;
     }
@@ -532,6 +532,7 @@ mod tests {
         c.domain = None;
         let mut b = binding();
         b.hostname = Some("vm1.example.org".into());
+        b.hostname_domain = Some("example.org".into());
         let a = answer(&request(v4::MessageType::Discover, |_| {}), &entry(b), &c).unwrap();
         assert_eq!(
             opt(&a.msg, OptionCode::DomainName),

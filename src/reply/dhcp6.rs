@@ -215,6 +215,7 @@ mod tests {
     fn domains_fall_back_to_hostname() {
         let mut b = testutil::binding();
         b.hostname = Some("vm1.example.org".into());
+        b.hostname_domain = Some("example.org".into());
         let cfg = testutil::config().ipv6(|v| v.domains.clear()).build();
         let frame = answer(&info_request(), VM_MAC, &entry(b), &cfg).unwrap();
         let udp = frame::parse_ipv6_udp(&frame[ETH_HDR_LEN..]).unwrap();
