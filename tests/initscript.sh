@@ -267,6 +267,32 @@ check "RUN=no: says the daemon is disabled" grep -q "disabled" "$DIR/out"
 check "RUN=no: no daemon" [ -z "$(daemon_pid)" ]
 write_defaults
 
+# ---- RUN under systemd: the unit's ExecCondition, run as systemd runs it -----------------
+# (systemd turns `$$` into `$` and runs the command with /etc/default/nfdhcpd's variables in
+# the environment; a non-zero exit skips the unit.)
+COND=$(sed -n 's/^ExecCondition=//p' init/nfdhcpd.service | sed 's/\$\$/$/g')
+check "the unit has an ExecCondition" [ -n "$COND" ]
+run_cond() { env -i PATH=/usr/bin:/bin "$@" sh -c "exec $COND" >"$DIR/cond" 2>&1; }
+run_cond RUN=no
+check "ExecCondition: RUN=no skips the unit" [ $? != 0 ]
+check "ExecCondition: ... saying why" grep -q "disabled by RUN=no" "$DIR/cond"
+run_cond RUN=yes
+check "ExecCondition: RUN=yes starts it" [ $? = 0 ]
+run_cond
+check "ExecCondition: RUN unset starts it" [ $? = 0 ]
+
+# ---- force-stop: TERM, then KILL (as the original's) -------------------------------------
+init start
+rc=$?
+remember
+check "start for force-stop exits 0" [ "$rc" = 0 ]
+PID=$(daemon_pid)
+init force-stop
+check "force-stop exits 0" [ $? = 0 ]
+check "... and the daemon is gone" gone "$PID"
+init force-stop
+check "force-stop when stopped exits 0" [ $? = 0 ]
+
 # ---- a broken config: start reports the daemon's failure ---------------------------------
 write_conf 604800 not-a-queue
 init start
