@@ -231,7 +231,7 @@ EOF
     check "prerm: invoke-rc.d stop on remove" calls "invoke-rc.d --skip-systemd-native nfdhcpd stop"
     check "postrm purge: update-rc.d nfdhcpd remove" calls "update-rc.d nfdhcpd remove"
     check "rm_conffile of the Python package's logrotate file" \
-        calls "dpkg-maintscript-helper rm_conffile /etc/logrotate.d/nfdhcpd 0.20.0-1~ -- upgrade 0.16~rc3-1"
+        calls "dpkg-maintscript-helper rm_conffile /etc/logrotate.d/nfdhcpd 0.20.0-1~ nfdhcpd -- upgrade 0.16~rc3-1"
 else
     skip "maintainer scripts not run (needs root and unshare)"
 fi
