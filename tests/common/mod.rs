@@ -1353,9 +1353,13 @@ impl Sandbox {
     // --- the daemon ---
 
     /// Writes the config and starts `nfdhcpd -f -d -c CONF` in the host namespace; returns
-    /// once it logged `INFO ready`.
+    /// once it logged `INFO ready`. Again after [`Sandbox::stop_daemon`]: a new daemon (the
+    /// old one's log is gone then).
     pub fn start_daemon(&mut self, conf: &Conf) {
-        assert!(self.daemon.is_none(), "daemon already running");
+        if let Some(old) = self.daemon.as_mut() {
+            assert!(old.exited().is_some(), "daemon already running");
+            self.daemon = None;
+        }
         self.follow_rate_limit(conf);
         let path = self.dir.join("nfdhcpd.conf");
         fs::write(&path, conf.render(&self.dir, &self.state_dir)).expect("write config");
@@ -1567,6 +1571,33 @@ impl Sandbox {
             .filter_map(|w| w.split_once('='))
             .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
             .collect()
+    }
+
+    /// SIGUSR1 to the daemon; the `kernel nft table=nfdhcpd family=F ...` lines it logs
+    /// (conf/nfdhcpd.nft's counters as the daemon read them), as `F:name` -> packets.
+    pub fn dumped_nft_counters(&mut self) -> BTreeMap<String, u64> {
+        let mark = self.log_mark();
+        self.signal_daemon("USR1");
+        // The nft lines follow the `kernel queue=` lines; the bridge line is the last one.
+        let at = self.wait_log(mark, "family=bridge", BINDING_TIMEOUT);
+        let lines = self.daemon.as_ref().expect("daemon").log.lines();
+        let mut out = BTreeMap::new();
+        for line in &lines[mark..at] {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            if !line.contains("kernel nft table=nfdhcpd family=") {
+                continue;
+            }
+            let family = w
+                .iter()
+                .find_map(|x| x.strip_prefix("family="))
+                .unwrap_or("?");
+            for (k, v) in w.iter().filter_map(|x| x.split_once('=')) {
+                if let Ok(n) = v.parse::<u64>() {
+                    out.insert(format!("{family}:{k}"), n);
+                }
+            }
+        }
+        out
     }
 
     /// One counter from [`Sandbox::counters`] (fails if the daemon has no such counter).
