@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod limiter;
 pub mod logging;
 pub mod logthrottle;
+pub mod nftcount;
 pub mod privdrop;
 pub mod ra;
 pub mod reload;

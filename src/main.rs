@@ -459,4 +459,33 @@ fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
             q.user_dropped
         );
     }
+    nft_counters();
+}
+
+/// conf/nfdhcpd.nft's counters, one line per family: what the kernel's per-tap limit dropped
+/// and what the queues passed on without our verdict (full queue failing open, or bypass).
+fn nft_counters() {
+    let table = nfdhcpd::nftcount::TABLE;
+    let counters = match nfdhcpd::nftcount::read() {
+        Ok(c) => c,
+        Err(e) => {
+            log::info!("kernel nft table={table} unreadable error=\"{e}\"");
+            return;
+        }
+    };
+    if counters.is_empty() {
+        log::info!(
+            "kernel nft table={table} not loaded: no per-tap kernel limit, unanswered passes not counted"
+        );
+        return;
+    }
+    for family in ["inet", "bridge"] {
+        let mut line = String::new();
+        for c in counters.iter().filter(|c| c.family == family) {
+            line.push_str(&format!(" {}={}", c.name, c.packets));
+        }
+        if !line.is_empty() {
+            log::info!("kernel nft table={table} family={family}{line}");
+        }
+    }
 }

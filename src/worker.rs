@@ -34,6 +34,11 @@ const QUEUE_MAX_LEN: u32 = 5000;
 /// (DESIGN.md §4: the default kept 166 of 2000).
 const RCVBUF: libc::c_int = 8 * 1024 * 1024;
 
+/// The bit of the packet mark set on every packet we ACCEPT. conf/nfdhcpd.nft counts the
+/// queued kinds of packets that come out of the NFQUEUE rules without it (passed on by the
+/// kernel with no verdict of ours: queue full, or no daemon bound) and clears it again.
+pub const ACCEPT_MARK: u32 = 0x0100_0000;
+
 /// Opens and binds one NFQUEUE; must run before any other thread exists, because the new
 /// netlink socket is found by comparing `/proc/self/fd` before and after `Queue::open`.
 pub fn open_queue(num: u16) -> io::Result<Queue> {
@@ -152,6 +157,10 @@ impl Worker {
                 }
             };
             let verdict = self.process(&msg, &mut scratch, &mut buckets);
+            if verdict == Verdict::Accept {
+                // Tells conf/nfdhcpd.nft's counting chain this packet had our verdict.
+                msg.set_nfmark(msg.get_nfmark() | ACCEPT_MARK);
+            }
             msg.set_verdict(verdict);
             if let Err(e) = self.queue.verdict(msg) {
                 Stats::bump(&self.stats.verdict_errors);

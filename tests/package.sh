@@ -112,6 +112,7 @@ check "doc README.md" has -rw-r--r-- usr/share/doc/nfdhcpd/README.md
 check "doc copyright" has -rw-r--r-- usr/share/doc/nfdhcpd/copyright
 check "doc changelog.Debian.gz" has -rw-r--r-- usr/share/doc/nfdhcpd/changelog.Debian.gz
 check "doc examples/nfdhcpd-iptables.sh" has -rw-r--r-- usr/share/doc/nfdhcpd/examples/nfdhcpd-iptables.sh
+check "doc examples/nfdhcpd.nft" has -rw-r--r-- usr/share/doc/nfdhcpd/examples/nfdhcpd.nft
 check "lintian overrides" has -rw-r--r-- usr/share/lintian/overrides/nfdhcpd
 check "no /var/lib/nfdhcpd in the archive (postinst creates it; dpkg never owns it)" \
     bash -c "! grep -q '\./var/lib/nfdhcpd' '$WORK/contents'"
@@ -120,6 +121,7 @@ same() { cmp -s "$1" "$ROOT/$2"; }
 check "nfdhcpd.conf is conf/nfdhcpd.conf" same conf/nfdhcpd.conf etc/nfdhcpd/nfdhcpd.conf
 check "default file is conf/nfdhcpd.default" same conf/nfdhcpd.default etc/default/nfdhcpd
 check "ferm file is conf/nfdhcpd.ferm" same conf/nfdhcpd.ferm etc/ferm/nfdhcpd.ferm
+check "nft limits are conf/nfdhcpd.nft" same conf/nfdhcpd.nft usr/share/doc/nfdhcpd/examples/nfdhcpd.nft
 check "init script is init/nfdhcpd.init" same init/nfdhcpd.init etc/init.d/nfdhcpd
 check "unit is init/nfdhcpd.service" same init/nfdhcpd.service usr/lib/systemd/system/nfdhcpd.service
 check "copyright says GPL-2.0-or-later" grep -q '^License: GPL-2.0-or-later' "$ROOT/usr/share/doc/nfdhcpd/copyright"

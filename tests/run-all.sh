@@ -24,8 +24,8 @@ fi
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump)
-TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump)
+PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump nftables)
+TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft)
 # tests/package.sh also needs lintian and systemd-analyze (it installs lintian itself, and
 # cargo-deb with cargo, when they are missing).
 PACKAGES+=(lintian systemd)

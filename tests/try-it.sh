@@ -154,13 +154,13 @@ QUEUE=$(queue dhcp_queue 42)
 
 # The rules of conf/nfdhcpd-iptables.sh (routed part), in the host namespace.
 ip netns exec "$HOST" iptables -w -t mangle -A PREROUTING -i tap+ -p udp --dport 67 \
-    -j NFQUEUE --queue-num "$QUEUE"
+    -j NFQUEUE --queue-num "$QUEUE" --queue-bypass
 ip netns exec "$HOST" ip6tables -w -t mangle -A PREROUTING -i tap+ -p icmpv6 \
-    --icmpv6-type router-solicitation -j NFQUEUE --queue-num "$(queue rs_queue 43)"
+    --icmpv6-type router-solicitation -j NFQUEUE --queue-num "$(queue rs_queue 43)" --queue-bypass
 ip netns exec "$HOST" ip6tables -w -t mangle -A PREROUTING -i tap+ -p icmpv6 \
-    --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num "$(queue ns_queue 44)"
+    --icmpv6-type neighbour-solicitation -j NFQUEUE --queue-num "$(queue ns_queue 44)" --queue-bypass
 ip netns exec "$HOST" ip6tables -w -t mangle -A PREROUTING -i tap+ -p udp --dport 547 \
-    -j NFQUEUE --queue-num "$(queue dhcpv6_queue 45)"
+    -j NFQUEUE --queue-num "$(queue dhcpv6_queue 45)" --queue-bypass
 
 cat >"$DIR/state/tap0" <<EOF
 INDEV=tap0

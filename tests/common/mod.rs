@@ -71,14 +71,62 @@ pub const LEASE_TIMEOUT: Duration = Duration::from_secs(30);
 /// dhclient's reasons that mean "I now hold this lease".
 pub const LEASE_REASONS: &[&str] = &["BOUND", "RENEW", "REBIND", "REBOOT"];
 
+/// The shipped firewall rules, read from the repository: the harness installs these.
+pub const SHIPPED_IPTABLES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/conf/nfdhcpd-iptables.sh"
+));
+pub const SHIPPED_NFT: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/nfdhcpd.nft"));
+/// The per-tap limit conf/nfdhcpd.nft ships: the daemon's default rate_limit/rate_burst.
+pub const DEFAULT_KERNEL_LIMIT: (u32, u32) = (20, 50);
+
+/// The rule lines of conf/nfdhcpd-iptables.sh run by `cmd` (`iptables` or `ip6tables`),
+/// as written there, with `-w` added (tests run side by side: wait for the xtables lock).
+pub fn shipped_rules(cmd: &str) -> Vec<String> {
+    let rules: Vec<String> = SHIPPED_IPTABLES
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix(cmd)?.strip_prefix(' '))
+        .map(|rest| format!("{cmd} -w {}", rest.trim()))
+        .collect();
+    assert!(
+        !rules.is_empty(),
+        "no {cmd} rules in conf/nfdhcpd-iptables.sh"
+    );
+    rules
+}
+
+/// conf/nfdhcpd.nft with the per-tap limit `(rate, burst)` instead of the shipped default,
+/// or without the limit rules (`None`).
+pub fn shipped_nft(limit: Option<(u32, u32)>) -> String {
+    let (rate, burst) = DEFAULT_KERNEL_LIMIT;
+    let shipped = format!("limit rate over {rate}/second burst {burst} packets");
+    assert!(
+        SHIPPED_NFT.contains(&shipped),
+        "conf/nfdhcpd.nft: no `{shipped}`"
+    );
+    match limit {
+        Some((r, b)) => SHIPPED_NFT.replace(
+            &shipped,
+            &format!("limit rate over {r}/second burst {b} packets"),
+        ),
+        None => SHIPPED_NFT
+            .lines()
+            .filter(|l| !l.contains(&shipped))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    }
+}
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 static CLEAN_ONCE: Once = Once::new();
 
 // ---------------------------------------------------------------------------------------------
 // Prerequisites: skipping is not passing.
 
-/// What an end-to-end test needs on top of root, `ip netns`, iptables and dhclient, which
-/// every one needs: more tools, and scapy for [`PYTHON3`] (the packet tool [`VMPKT`]).
+/// What an end-to-end test needs on top of root, `ip netns`, iptables, nft and dhclient,
+/// which every one needs: more tools, and scapy for [`PYTHON3`] (the packet tool [`VMPKT`]).
 #[derive(Clone, Debug, Default)]
 pub struct Needs {
     tools: Vec<&'static str>,
@@ -86,7 +134,7 @@ pub struct Needs {
 }
 
 impl Needs {
-    /// Root, `ip netns`, iptables and dhclient only.
+    /// Root, `ip netns`, iptables, nft and dhclient only.
     pub fn base() -> Needs {
         Needs::default()
     }
@@ -134,7 +182,10 @@ fn missing_prerequisite(extra_tools: &[&str]) -> Option<String> {
     if !is_root() {
         return Some("not running as root (network namespaces and iptables need it)".into());
     }
-    for t in ["ip", "iptables", "dhclient"].iter().chain(extra_tools) {
+    for t in ["ip", "iptables", "nft", "dhclient"]
+        .iter()
+        .chain(extra_tools)
+    {
         if find_tool(t).is_none() {
             return Some(format!(
                 "`{t}` not found (Debian package {})",
@@ -157,6 +208,7 @@ fn package_of(tool: &str) -> &'static str {
     match tool {
         "ip" => "iproute2",
         "iptables" => "iptables",
+        "nft" => "nftables",
         "dhclient" => "isc-dhcp-client",
         "dnsmasq" => "dnsmasq-base",
         "tcpdump" => "tcpdump",
@@ -613,6 +665,22 @@ impl Conf {
         }
     }
 
+    /// The per-interface limit this config gives the daemon, `(rate_limit, rate_burst)`
+    /// (the defaults unless `general_extra` sets them), `None` for `rate_limit = 0`.
+    pub fn rate_limit(&self) -> Option<(u32, u32)> {
+        let (mut rate, mut burst) = DEFAULT_KERNEL_LIMIT;
+        for line in &self.general_extra {
+            if let Some((k, v)) = line.split_once('=') {
+                match (k.trim(), v.trim().parse()) {
+                    ("rate_limit", Ok(n)) => rate = n,
+                    ("rate_burst", Ok(n)) => burst = n,
+                    _ => {}
+                }
+            }
+        }
+        (rate != 0).then_some((rate, burst))
+    }
+
     /// IPv6 only: DHCPv4 disabled, this `[ipv6]` section.
     pub fn ipv6_only(c6: Conf6) -> Conf {
         Conf {
@@ -966,6 +1034,11 @@ pub struct Sandbox {
     daemon: Option<Proc>,
     helpers: Vec<Proc>,
     dhclients: Vec<DhclientRun>,
+    /// The per-tap kernel limit of conf/nfdhcpd.nft loaded now: `(rate, burst)`, `None`
+    /// when its limit rules are left out.
+    kernel_limit: Option<(u32, u32)>,
+    /// Set by [`Sandbox::without_kernel_limit`]: the daemon's config no longer decides it.
+    kernel_limit_off: bool,
 }
 
 impl Sandbox {
@@ -994,8 +1067,9 @@ impl Sandbox {
         }
     }
 
-    /// A temp dir with an empty state dir, and a host namespace with the DHCP rules of DESIGN
-    /// §1 (routed and bridged).
+    /// A temp dir with an empty state dir, and a host namespace with the shipped rules: the
+    /// iptables (IPv4) lines of conf/nfdhcpd-iptables.sh (routed and bridged) and
+    /// conf/nfdhcpd.nft (the per-tap limits and the unanswered counters).
     fn new(test: &str) -> Sandbox {
         CLEAN_ONCE.call_once(clean_leftovers);
         let pid = std::process::id();
@@ -1016,17 +1090,65 @@ impl Sandbox {
             daemon: None,
             helpers: Vec::new(),
             dhclients: Vec::new(),
+            kernel_limit: None,
+            kernel_limit_off: false,
         };
         sb.namespaces.push(Netns::create(sb.host.clone()));
-        let q = DHCP_QUEUE.to_string();
-        sb.host_must(&format!(
-            "iptables -w -t mangle -A PREROUTING -i tap+ -p udp --dport 67 -j NFQUEUE --queue-num {q}"
-        ));
-        sb.host_must(&format!(
-            "iptables -w -t mangle -A PREROUTING -m physdev --physdev-in tap+ -p udp --dport 67 \
-             -j NFQUEUE --queue-num {q}"
-        ));
+        for rule in shipped_rules("iptables") {
+            sb.host_must(&rule);
+        }
+        sb.load_nft(Some(DEFAULT_KERNEL_LIMIT));
         sb
+    }
+
+    /// Loads the shipped conf/nfdhcpd.nft in the host namespace (again: it replaces its
+    /// tables, counters reset), with the per-tap limit `(rate, burst)` substituted for its
+    /// default, or without its limit rules (`None`, what `rate_limit = 0` asks for).
+    pub fn load_nft(&mut self, limit: Option<(u32, u32)>) {
+        let path = self.dir.join("nfdhcpd.nft");
+        fs::write(&path, shipped_nft(limit))
+            .unwrap_or_else(|e| self.fail(&format!("write {path:?}: {e}")));
+        self.host_must(&format!("nft -f {}", path.display()));
+        self.kernel_limit = limit;
+    }
+
+    /// Leaves out the kernel's per-tap limit for the rest of the test, whatever the daemon's
+    /// config says: for tests of the daemon's own limiter (the second line) alone.
+    pub fn without_kernel_limit(&mut self) {
+        self.kernel_limit_off = true;
+        self.load_nft(None);
+    }
+
+    /// Keeps the kernel limit in step with the daemon's `rate_limit`/`rate_burst`, as the
+    /// README tells operators to.
+    fn follow_rate_limit(&mut self, conf: &Conf) {
+        let want = if self.kernel_limit_off {
+            None
+        } else {
+            conf.rate_limit()
+        };
+        if want != self.kernel_limit {
+            self.load_nft(want);
+        }
+    }
+
+    /// The named counters of conf/nfdhcpd.nft: `<family>:<name>` -> packets (e.g.
+    /// `inet:unanswered_dhcp4`, `bridge:limited_rs`).
+    pub fn nft_counters(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for family in ["inet", "bridge"] {
+            let text = self.host_must(&format!("nft list counters table {family} nfdhcpd"));
+            let mut name = None;
+            for line in text.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                if w.first() == Some(&"counter") {
+                    name = w.get(1).map(|n| n.to_string());
+                } else if let (Some(n), Some(&"packets"), Some(v)) = (&name, w.first(), w.get(1)) {
+                    out.insert(format!("{family}:{n}"), v.parse().unwrap_or(0));
+                }
+            }
+        }
+        out
     }
 
     // --- topology ---
@@ -1105,21 +1227,12 @@ impl Sandbox {
         }
     }
 
-    /// The ip6tables rules of DESIGN §1 in the host namespace: RS -> queue 43, NS -> 44,
-    /// DHCPv6 (udp 547) -> 45, each for routed taps (`-i tap+`) and bridge ports
-    /// (`-m physdev --physdev-in tap+`).
+    /// The shipped ip6tables rules (conf/nfdhcpd-iptables.sh) in the host namespace: RS ->
+    /// queue 43, NS -> 44, DHCPv6 (udp 547) -> 45, each for routed taps (`-i tap+`) and
+    /// bridge ports (`-m physdev --physdev-in tap+`), with `--queue-bypass`.
     pub fn add_ipv6_rules(&self) {
-        let matches = [
-            ("-p icmpv6 --icmpv6-type router-solicitation", RS_QUEUE),
-            ("-p icmpv6 --icmpv6-type neighbour-solicitation", NS_QUEUE),
-            ("-p udp --dport 547", DHCP6_QUEUE),
-        ];
-        for iface in ["-i tap+", "-m physdev --physdev-in tap+"] {
-            for (m, q) in matches {
-                self.host_must(&format!(
-                    "ip6tables -w -t mangle -A PREROUTING {iface} {m} -j NFQUEUE --queue-num {q}"
-                ));
-            }
+        for rule in shipped_rules("ip6tables") {
+            self.host_must(&rule);
         }
     }
 
@@ -1241,9 +1354,14 @@ impl Sandbox {
     // --- the daemon ---
 
     /// Writes the config and starts `nfdhcpd -f -d -c CONF` in the host namespace; returns
-    /// once it logged `INFO ready`.
+    /// once it logged `INFO ready`. Again after [`Sandbox::stop_daemon`]: a new daemon (the
+    /// old one's log is gone then).
     pub fn start_daemon(&mut self, conf: &Conf) {
-        assert!(self.daemon.is_none(), "daemon already running");
+        if let Some(old) = self.daemon.as_mut() {
+            assert!(old.exited().is_some(), "daemon already running");
+            self.daemon = None;
+        }
+        self.follow_rate_limit(conf);
         let path = self.dir.join("nfdhcpd.conf");
         fs::write(&path, conf.render(&self.dir, &self.state_dir)).expect("write config");
         let mut cmd = Command::new(tool("ip"));
@@ -1456,6 +1574,33 @@ impl Sandbox {
             .collect()
     }
 
+    /// SIGUSR1 to the daemon; the `kernel nft table=nfdhcpd family=F ...` lines it logs
+    /// (conf/nfdhcpd.nft's counters as the daemon read them), as `F:name` -> packets.
+    pub fn dumped_nft_counters(&mut self) -> BTreeMap<String, u64> {
+        let mark = self.log_mark();
+        self.signal_daemon("USR1");
+        // The nft lines follow the `kernel queue=` lines; the bridge line is the last one.
+        let at = self.wait_log(mark, "family=bridge", BINDING_TIMEOUT);
+        let lines = self.daemon.as_ref().expect("daemon").log.lines();
+        let mut out = BTreeMap::new();
+        for line in &lines[mark..at] {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            if !line.contains("kernel nft table=nfdhcpd family=") {
+                continue;
+            }
+            let family = w
+                .iter()
+                .find_map(|x| x.strip_prefix("family="))
+                .unwrap_or("?");
+            for (k, v) in w.iter().filter_map(|x| x.split_once('=')) {
+                if let Ok(n) = v.parse::<u64>() {
+                    out.insert(format!("{family}:{k}"), n);
+                }
+            }
+        }
+        out
+    }
+
     /// One counter from [`Sandbox::counters`] (fails if the daemon has no such counter).
     pub fn counter(&mut self, name: &str) -> u64 {
         let c = self.counters();
@@ -1665,6 +1810,7 @@ impl Sandbox {
             "iptables -w -L INPUT -v -n -x",
             "ip6tables -w -t mangle -L PREROUTING -v -n -x",
             "cat /proc/net/netfilter/nfnetlink_queue",
+            "nft list ruleset",
             "ip -br link",
         ];
         for p in probes {
