@@ -8,6 +8,8 @@
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use parking_lot::Mutex;
 use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use syslog::{Facility, Formatter3164, LoggerBackend};
 
 /// Where log lines go.
@@ -141,11 +143,39 @@ pub fn init(target: Target, debug: bool) -> Option<String> {
     note
 }
 
+/// Set when the log itself goes to the log file (no syslog): the dump is there already.
+static LOG_IS_THE_FILE: AtomicBool = AtomicBool::new(false);
+
+/// Appends `lines` to the log file `path` as the log would write them, unless the log goes
+/// there anyway. For SIGUSR1's dump: the original documented `kill -USR1 ... && tail
+/// <logdir>/nfdhcpd.log`, so the table must be in that file too, not only in syslog.
+pub fn append_to_log_file(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    if LOG_IS_THE_FILE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let stamp = utc_timestamp(secs);
+    let text: String = lines
+        .iter()
+        .map(|l| format!("{stamp} INFO {l}\n"))
+        .collect();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    // One write, so the dump is never interleaved with another writer's lines.
+    f.write_all(text.as_bytes())
+}
+
 fn fallback_logger(why: &str, path: &std::path::Path) -> (Box<dyn Log>, Option<String>) {
     let opened = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path);
+    LOG_IS_THE_FILE.store(opened.is_ok(), Ordering::Relaxed);
     match opened {
         Ok(f) => (
             Box::new(LineLogger {

@@ -319,7 +319,10 @@ fn serve_signals(run: Running, mut signals: Signals) -> ! {
         for sig in signals.forever() {
             match sig {
                 SIGHUP => reload(&run),
-                SIGUSR1 => dump(&run.snapshot, &run.stats),
+                SIGUSR1 => {
+                    let logdir = &run.config.load().fixed.general.logdir;
+                    dump(&run.snapshot, &run.stats, &logdir.join("nfdhcpd.log"));
+                }
                 _ => {
                     log::info!("signal {sig}: exiting");
                     run.pidfile.remove();
@@ -425,10 +428,35 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StartError
         })
 }
 
-/// SIGUSR1: the binding table and the counters, at info.
-fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
+/// SIGUSR1: the binding table and the counters, at info, and appended to the original's
+/// log file (`<logdir>/nfdhcpd.log`), where its documented recipe looks for them.
+fn dump(snapshot: &SharedSnapshot, stats: &Stats, log_file: &Path) {
+    let mut lines = Vec::new();
+    binding_lines(snapshot, &mut lines);
+    lines.push(format!("counters {}", stats.summary()));
+    // Drops the kernel counts for us: queue full, or our socket buffer full.
+    let table = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue").unwrap_or_default();
+    for q in nfdhcpd::stats::kernel_queues(&table) {
+        lines.push(format!(
+            "kernel queue={} waiting={} queue_dropped={} user_dropped={}",
+            q.queue, q.waiting, q.queue_dropped, q.user_dropped
+        ));
+    }
+    nft_counters(&mut lines);
+    for line in &lines {
+        log::info!("{line}");
+    }
+    if let Err(e) = logging::append_to_log_file(log_file, &lines) {
+        log::warn!(
+            "cannot append the dump to {} error=\"{e}\"",
+            log_file.display()
+        );
+    }
+}
+
+fn binding_lines(snapshot: &SharedSnapshot, lines: &mut Vec<String>) {
     let snap = snapshot.load();
-    log::info!("bindings active={}", snap.iter().count());
+    lines.push(format!("bindings active={}", snap.iter().count()));
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     for slot in snap.sorted() {
         let b = slot.binding();
@@ -436,7 +464,7 @@ fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
             Slot::Active(_) => String::new(),
             Slot::Inactive { why, .. } => format!(" inactive=\"{}\"", why.as_str()),
         };
-        log::info!(
+        lines.push(format!(
             "binding tap={} ifindex={} mac={} ip={} hostname={:?} subnet6={} eui64={}{inactive}",
             b.tap,
             slot.ifindex(),
@@ -445,38 +473,25 @@ fn dump(snapshot: &SharedSnapshot, stats: &Stats) {
             b.hostname.as_deref().unwrap_or("-"),
             dash(b.subnet6.map(|x| x.to_string())),
             dash(b.eui64.map(|x| x.to_string())),
-        );
+        ));
     }
-    log::info!("counters {}", stats.summary());
-    // Drops the kernel counts for us: queue full, or our socket buffer full.
-    let table = std::fs::read_to_string("/proc/net/netfilter/nfnetlink_queue").unwrap_or_default();
-    for q in nfdhcpd::stats::kernel_queues(&table) {
-        log::info!(
-            "kernel queue={} waiting={} queue_dropped={} user_dropped={}",
-            q.queue,
-            q.waiting,
-            q.queue_dropped,
-            q.user_dropped
-        );
-    }
-    nft_counters();
 }
 
 /// conf/nfdhcpd.nft's counters, one line per family: what the kernel's per-tap limit dropped
 /// and what the queues passed on without our verdict (full queue failing open, or bypass).
-fn nft_counters() {
+fn nft_counters(lines: &mut Vec<String>) {
     let table = nfdhcpd::nftcount::TABLE;
     let counters = match nfdhcpd::nftcount::read() {
         Ok(c) => c,
         Err(e) => {
-            log::info!("kernel nft table={table} unreadable error=\"{e}\"");
+            lines.push(format!("kernel nft table={table} unreadable error=\"{e}\""));
             return;
         }
     };
     if counters.is_empty() {
-        log::info!(
+        lines.push(format!(
             "kernel nft table={table} not loaded: no per-tap kernel limit, unanswered passes not counted"
-        );
+        ));
         return;
     }
     for family in ["inet", "bridge"] {
@@ -485,7 +500,7 @@ fn nft_counters() {
             line.push_str(&format!(" {}={}", c.name, c.packets));
         }
         if !line.is_empty() {
-            log::info!("kernel nft table={table} family={family}{line}");
+            lines.push(format!("kernel nft table={table} family={family}{line}"));
         }
     }
 }

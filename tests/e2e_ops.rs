@@ -517,6 +517,16 @@ fn sigusr1_lists_bindings_and_counters() {
             sb.fail(&format!("counter {name}: expected {want}:\n{text}"));
         }
     }
+    // Issue 12: the original's recipe, `kill -USR1 $(cat PIDFILE) && tail
+    // <logdir>/nfdhcpd.log`, shows the table, whatever the log itself goes to.
+    let file = fs::read_to_string(sb.dir.join("nfdhcpd.log")).unwrap_or_default();
+    let tail: Vec<&str> = file.lines().rev().take(10).collect();
+    let has = |needle: &str| tail.iter().any(|l| log_has(l, needle));
+    if !has("INFO bindings active=1") || !has("INFO binding tap=tap0") || !has("INFO counters") {
+        sb.fail(&format!(
+            "the last lines of <logdir>/nfdhcpd.log should hold the dump:\n{file}"
+        ));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
