@@ -1004,3 +1004,55 @@ fn started_by_pid_1_without_f_stays_in_the_foreground() {
         (!bound_queues(&sb).iter().any(|q| q.0 == DHCP_QUEUE)).then_some(())
     });
 }
+
+/// Issue 12: the original read its command line with argparse, so `DAEMON_OPTS` such as
+/// `-df -c/etc/nfdhcpd/nfdhcpd.conf` or `--conf FILE --fore` started it; they start this
+/// daemon too, and an option argparse refused exits 2 with argparse's message.
+#[test]
+fn daemon_opts_the_original_accepted_start_it() {
+    let test = "daemon_opts_the_original_accepted_start_it";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
+    let config = sb.write_config(&Conf::default()).display().to_string();
+    let attached = format!("-c{config}");
+    for args in [
+        vec!["-df", attached.as_str()],
+        vec!["--conf", &config, "--fore", "--deb"],
+    ] {
+        let mut p = Proc::spawn("nfdhcpd", sb.nfdhcpd_command(&args));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !p.log.text().contains("INFO ready") {
+            if p.exited().is_some() || Instant::now() > deadline {
+                sb.fail(&format!("{args:?} did not start:\n{}", p.log.text()));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let run = sb.dhclient(&vm, &DhcpOpts::default());
+        let got = sb.expect_lease(run);
+        check(&sb, &got, "new_ip_address", Some(VM_IP));
+        sb.stop_dhclient(run);
+        if !p.log.text().contains("DEBUG ") {
+            sb.fail(&format!("{args:?}: -d/--deb did not turn on debug logs"));
+        }
+        p.signal("TERM");
+        if !p
+            .wait_exit(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+        {
+            sb.fail(&format!("{args:?}: no clean stop:\n{}", p.log.text()));
+        }
+    }
+    let out = sb
+        .nfdhcpd_command(&["-x"])
+        .output()
+        .unwrap_or_else(|e| sb.fail(&format!("run nfdhcpd -x: {e}")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(2) || !err.contains("unrecognized arguments: -x") {
+        sb.fail(&format!(
+            "`nfdhcpd -x` must exit 2 as argparse did: {out:?}"
+        ));
+    }
+}

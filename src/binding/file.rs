@@ -678,6 +678,36 @@ mod tests {
         (b, w)
     }
 
+    /// Binding files as gnt-networking writes them (tests/fixtures/README.md): served, with a
+    /// warning only for the instance name that is no DNS name.
+    #[test]
+    fn gnt_networking_files_are_served() {
+        let fixture = |name: &str| {
+            let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            parse(name.trim_start_matches("gnt-networking-"), &text).unwrap()
+        };
+        let b = fixture("gnt-networking-tap3");
+        assert_eq!(
+            (b.indev.as_str(), b.mtu, b.private),
+            ("br0", Some(1450), true)
+        );
+        assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 33)));
+        assert_eq!(
+            (b.hostname, b.hostname_domain.as_deref()),
+            (None, Some("example.org"))
+        );
+        assert_eq!(b.tags.as_deref(), Some("web frontend"));
+        assert!(b.subnet6.is_some() && b.gateway6.is_some() && b.eui64.is_some());
+        assert_eq!(b.warnings.len(), 1, "{:?}", b.warnings);
+        assert_eq!(b.warnings[0].key.as_deref(), Some("HOSTNAME"));
+        let b = fixture("gnt-networking-tap4");
+        assert_eq!((b.tap.as_str(), b.indev.as_str()), ("tap4", "tap4"));
+        assert_eq!((b.ip, b.subnet, b.gateway6), (None, None, None));
+        assert_eq!(b.hostname.as_deref(), Some("vm4.example.org"));
+        assert_eq!(b.warnings, []);
+    }
+
     #[test]
     fn line_without_equals_is_ignored_with_a_warning() {
         // The original ignored such lines (issue 12); served.
