@@ -55,7 +55,7 @@ impl Tally {
         };
         log::log!(
             level,
-            "bindings changed in a burst, not logged one by one: active={} inactive={} removed={} refused={}",
+            "bindings changed in a burst active={} inactive={} removed={} refused={} (one by one at debug level)",
             self.active,
             self.inactive,
             self.removed,
