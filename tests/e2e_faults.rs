@@ -1,5 +1,7 @@
 //! Faults around the daemon, end to end: a tap deleted under a live binding, the state
-//! directory deleted (or moved away) and re-created, inotify's queue overflowing, a binding
+//! directory deleted (or moved away) and re-created, a symlinked state directory switched
+//! (and one above it, at SIGHUP), a FIFO or symlink created in it, 20,000 binding files at
+//! once (a summary line), inotify's queue overflowing, a binding
 //! file replaced 1000 times a second while requests flow, no syslog socket, a second daemon
 //! on the same queues, a burst of 2000 requests while the daemon is stalled; and, at unit
 //! level, a full channel to the sender. After each, the daemon is still running, its counters
