@@ -1,9 +1,15 @@
 //! `--check-config` (`-t`): validate the configuration and every binding file, print each
 //! problem, and say whether the daemon would start with them (like `nginx -t`).
+//!
+//! The binding files are checked with the rights the daemon reads them with: as root, in a
+//! forked child that becomes the configured `[general] user` (the daemon reads them after
+//! dropping root to it); otherwise as the calling user, as the daemon would run.
 
-use crate::binding::file;
 use crate::binding::read::read_binding;
+use crate::binding::{datapath, file};
 use crate::config;
+use crate::privdrop::{self, Account};
+use std::io::Write;
 use std::path::Path;
 
 /// Prints findings to stdout; returns whether everything is usable.
@@ -19,14 +25,73 @@ pub fn run(config_path: &Path) -> bool {
         println!("warning: {w}");
     }
     println!("{}: configuration OK", config_path.display());
-    bindings_ok(&loaded.config.fixed.general.datapath)
+    let general = &loaded.config.fixed.general;
+    if !privdrop::running_as_root() {
+        return bindings_ok(&general.datapath, &privdrop::current_user());
+    }
+    match privdrop::lookup(&general.user) {
+        Ok(account) => as_user(&account, |user| bindings_ok(&general.datapath, user)),
+        Err(e) => {
+            println!("[general] user: {e}");
+            false
+        }
+    }
 }
 
-fn bindings_ok(datapath: &Path) -> bool {
-    let dir = match std::fs::read_dir(datapath) {
+/// Runs `check` in a child process that became `account`; whether it said everything is
+/// usable. Forking is safe here: `-t` never starts a thread.
+fn as_user(account: &Account, check: impl FnOnce(&str) -> bool) -> bool {
+    // What we printed must not be printed again by the child's copy of the buffer.
+    let _ = std::io::stdout().flush();
+    // SAFETY: fork(2) in a single-threaded process; the child only makes syscalls, prints
+    // and exits with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        println!(
+            "cannot fork to check the binding files as user {}: {}",
+            account.name,
+            std::io::Error::last_os_error()
+        );
+        return false;
+    }
+    if pid == 0 {
+        let ok = match privdrop::become_user(account) {
+            Ok(()) => check(&account.name),
+            Err(e) => {
+                println!("cannot become user {}: {e}", account.name);
+                false
+            }
+        };
+        let _ = std::io::stdout().flush();
+        // SAFETY: ends the child without running the parent's exit handlers twice.
+        unsafe { libc::_exit(i32::from(!ok)) }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child; status is a valid out pointer.
+    let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+    rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+}
+
+fn bindings_ok(datapath: &Path, user: &str) -> bool {
+    let shown = datapath.display();
+    let at = match datapath::resolve(datapath) {
+        Ok(at) => at,
+        Err(e) => {
+            println!("state directory {shown}: {e}");
+            return false;
+        }
+    };
+    if let Err(e) = datapath::check_readable(&at.path) {
+        println!(
+            "state directory {shown}: not readable by user {user}, who reads the binding \
+             files (it needs read and search permission on it): {e}"
+        );
+        return false;
+    }
+    let dir = match std::fs::read_dir(&at.path) {
         Ok(d) => d,
         Err(e) => {
-            println!("state directory {}: {e}", datapath.display());
+            println!("state directory {shown}: {e}");
             return false;
         }
     };
@@ -50,9 +115,6 @@ fn bindings_ok(datapath: &Path) -> bool {
             }
         }
     }
-    println!(
-        "{}: {good} binding files OK, {bad} with problems",
-        datapath.display()
-    );
+    println!("{shown}: {good} binding files OK, {bad} with problems");
     bad == 0
 }

@@ -1,7 +1,9 @@
 //! nfdhcpd: command line -> config -> (detach) -> logging -> queues and sockets -> pid
-//! file -> privilege drop -> threads -> signals.
+//! file -> privilege drop -> state directory watched and read (as the run user) -> threads
+//! -> signals.
 
 use arc_swap::ArcSwap;
+use nfdhcpd::binding::datapath;
 use nfdhcpd::binding::links::{LinkEvent, LinkMonitor, Links};
 use nfdhcpd::binding::read::{self, Scan};
 use nfdhcpd::binding::snapshot::{SharedSnapshot, Slot};
@@ -142,6 +144,15 @@ enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "state directory {path}: not readable by user {user}, who reads the binding files \
+         (it needs read and search permission on it): {source}"
+    )]
+    StateDirAccess {
+        path: PathBuf,
+        user: String,
+        source: std::io::Error,
+    },
     #[error("NFQUEUE {num} ({kind}): {source}")]
     Queue {
         num: u16,
@@ -178,7 +189,8 @@ struct Running {
 }
 
 /// Opens everything (queues first, while we are still single-threaded and root), writes
-/// the pid file, drops privileges, starts the threads, then serves signals forever.
+/// the pid file, drops privileges, reads the state directory with the rights it will have
+/// from now on, starts the threads, then serves signals forever.
 fn start(
     config_path: &Path,
     config: Config,
@@ -193,25 +205,19 @@ fn start(
     let queues = open_queues(&config)?;
     let socket = PacketSocket::open().map_err(StartError::PacketSocket)?;
     let mut monitor = LinkMonitor::open().map_err(StartError::Links)?;
-    let state_dir_err = |source| StartError::StateDir {
-        path: datapath.clone(),
-        source,
-    };
-    // Watched before it is read: no change falls between the two.
-    let dirwatch = DirWatch::open(&datapath).map_err(state_dir_err)?;
-    let (dump, scan) = dump_links_and_scan(&mut monitor, &datapath);
-    let mut links = Links::default();
-    links.replace(dump.map_err(StartError::Links)?);
-    let registry = Arc::new(Mutex::new(Registry::new(datapath.clone(), links)));
-    registry.lock().load_initial(scan.map_err(state_dir_err)?);
     let pidfile = PidFile::write(
         &config.fixed.general.pidfile,
         account.as_ref().map(|a| (a.uid, a.gid)),
     )?;
-    if let Err(e) = drop_privileges(account.as_ref()) {
-        pidfile.remove();
-        return Err(e);
-    }
+    let loaded = drop_privileges(account.as_ref())
+        .and_then(|()| load_state(&datapath, &mut monitor, account.as_ref()));
+    let (dirwatch, registry) = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            pidfile.remove();
+            return Err(e);
+        }
+    };
     let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1]).map_err(StartError::Signals)?;
     let snapshot = registry.lock().shared();
     let run = Running {
@@ -254,9 +260,38 @@ fn drop_privileges(account: Option<&Account>) -> Result<(), StartError> {
     Ok(())
 }
 
+/// After the privilege drop: the state directory is watched and read with the rights the
+/// daemon has from now on, so a binding readable at start-up stays readable when it
+/// changes, and a directory the run user cannot read is refused here, not at the first
+/// change (issue 11). Only the queues and sockets needed root.
+fn load_state(
+    datapath: &Path,
+    monitor: &mut LinkMonitor,
+    account: Option<&Account>,
+) -> Result<(DirWatch, Arc<Mutex<Registry>>), StartError> {
+    let state_dir_err = |source| StartError::StateDir {
+        path: datapath.to_owned(),
+        source,
+    };
+    let at = datapath::resolve(datapath).map_err(state_dir_err)?;
+    datapath::check_readable(&at.path).map_err(|source| StartError::StateDirAccess {
+        path: datapath.to_owned(),
+        user: account.map_or_else(privdrop::current_user, |a| a.name.clone()),
+        source,
+    })?;
+    // Watched before it is read: no change falls between the two.
+    let dirwatch = DirWatch::open(datapath, &at).map_err(state_dir_err)?;
+    let (dump, scan) = dump_links_and_scan(monitor, &at.path);
+    let mut links = Links::default();
+    links.replace(dump.map_err(StartError::Links)?);
+    let mut registry = Registry::new(datapath.to_owned(), links);
+    registry.load_initial(at, scan.map_err(state_dir_err)?);
+    Ok((dirwatch, Arc::new(Mutex::new(registry))))
+}
+
 /// The kernel's link dump and the reading of every binding file, side by side: with
-/// 100,000 of each they are most of start-up, and neither needs the other. The helper
-/// thread is joined before privileges are dropped.
+/// 100,000 of each they are most of start-up, and neither needs the other. Both run as the
+/// run user (threads inherit the dropped credentials).
 fn dump_links_and_scan(
     monitor: &mut LinkMonitor,
     datapath: &Path,

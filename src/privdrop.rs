@@ -139,6 +139,41 @@ fn verify(account: &Account) -> Result<(), PrivError> {
     Ok(())
 }
 
+/// Becomes `account` with no capability in effect, for a check that must see what the
+/// daemon will see after `drop_to` (which keeps only the two network capabilities, none
+/// that bypasses file permissions). For a forked child that only reads, then exits.
+pub fn become_user(account: &Account) -> Result<(), PrivError> {
+    // SAFETY: plain syscalls on the calling (only) thread; arguments are valid.
+    unsafe {
+        check("setgroups", libc::setgroups(0, std::ptr::null()))?;
+        check(
+            "setresgid",
+            libc::setresgid(account.gid, account.gid, account.gid),
+        )?;
+        check(
+            "setresuid",
+            libc::setresuid(account.uid, account.uid, account.uid),
+        )?;
+    }
+    // Still all of them if the account is root itself.
+    caps::clear(None, CapSet::Effective).map_err(caps_err)
+}
+
+/// The user we run as, for a message: its name, or its uid if it has no passwd entry.
+pub fn current_user() -> String {
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    // SAFETY: getpwuid returns NULL or a pointer to static storage, read at once; called
+    // on start-up paths only, before other threads could call it.
+    let pw = unsafe { libc::getpwuid(uid) };
+    if pw.is_null() {
+        return uid.to_string();
+    }
+    // SAFETY: pw is non-null; pw_name is a NUL-terminated string in the same storage.
+    let name = unsafe { std::ffi::CStr::from_ptr((*pw).pw_name) };
+    name.to_string_lossy().into_owned()
+}
+
 /// Whether we run as root and so must drop privileges ourselves. Not as root (systemd
 /// `User=` with `AmbientCapabilities=`), the service manager already did it.
 pub fn running_as_root() -> bool {

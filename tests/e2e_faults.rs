@@ -1,5 +1,7 @@
 //! Faults around the daemon, end to end: a tap deleted under a live binding, the state
-//! directory deleted (or moved away) and re-created, inotify's queue overflowing, a binding
+//! directory deleted (or moved away) and re-created, a symlinked state directory switched
+//! (and one above it, at SIGHUP), a FIFO or symlink created in it, 20,000 binding files at
+//! once (a summary line), inotify's queue overflowing, a binding
 //! file replaced 1000 times a second while requests flow, no syslog socket, a second daemon
 //! on the same queues, a burst of 2000 requests while the daemon is stalled; and, at unit
 //! level, a full channel to the sender. After each, the daemon is still running, its counters
@@ -291,6 +293,246 @@ fn state_dir_moved_away_and_recreated_old_dir_is_ignored() {
     sb.assert_no_log(mark, "binding active tap=tap0");
     expect_lease(&mut sb, vm, "192.0.2.101");
     sb.assert_log_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The datapath followed: a symlink switched, a directory above it switched.
+
+/// `ln -sfn NEW tmp && mv -T tmp LINK`, as the command line does it.
+fn switch_symlink(sb: &Sandbox, link: &Path, new: &Path) {
+    let tmp = sb.dir.join("link.tmp");
+    for line in [
+        format!("ln -sfn {} {}", new.display(), tmp.display()),
+        format!("mv -T {} {}", tmp.display(), link.display()),
+    ] {
+        run(&line).unwrap_or_else(|e| sb.fail(&e));
+    }
+}
+
+/// Two directories `a` and `b` under the sandbox, tap0's binding in each (192.0.2.100 in
+/// `a`, 192.0.2.101 in `b`); the state directory the daemon is given is `datapath`, a path
+/// the test then points at `a`.
+fn two_dirs(sb: &Sandbox, vm: &Vm, under: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (a, b) = (
+        sb.dir.join(format!("{under}a")),
+        sb.dir.join(format!("{under}b")),
+    );
+    for (dir, k) in [(&a, 0), (&b, 1)] {
+        fs::create_dir_all(dir).expect("mkdir");
+        fs::write(dir.join(&vm.tap), binding(vm, k).render()).expect("write binding");
+    }
+    (a, b)
+}
+
+/// The datapath is a symlink to `a`; switched to `b` with `ln -sfn` + `mv -T`: the daemon
+/// follows at once (no SIGHUP), serves `b`'s binding to a real dhclient, and watches `b`
+/// (a file written there is read). Deleting `a` afterwards is none of its business: no
+/// "vanished", no binding removed. SIGHUP after the switch rescans `b` and keeps tap0.
+#[test]
+fn symlinked_datapath_switched_is_followed_without_a_gap() {
+    let test = "symlinked_datapath_switched_is_followed_without_a_gap";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_quiet_vm("tap0");
+    let (a, b) = two_dirs(&sb, &vm, "");
+    let link = sb.dir.join("link");
+    std::os::unix::fs::symlink(&a, &link).expect("ln -s a link");
+    sb.state_dir = link.clone();
+    start(&mut sb, &Conf::default());
+    sb.wait_log(0, "binding active tap=tap0 ", BINDING_TIMEOUT);
+    expect_lease(&mut sb, &vm, "192.0.2.100");
+
+    let mark = sb.log_mark();
+    switch_symlink(&sb, &link, &b);
+    sb.wait_log(
+        mark,
+        &format!("state directory followed datapath={}", link.display()),
+        BINDING_TIMEOUT,
+    );
+    sb.wait_log(mark, "binding active tap=tap0 ", BINDING_TIMEOUT);
+    expect_lease(&mut sb, &vm, "192.0.2.101");
+
+    // The old directory deleted: nothing happens to the bindings.
+    fs::remove_dir_all(&a).expect("rm -r a");
+    // Written into b through the link: read, so b is watched.
+    barrier(&mut sb, mark);
+    let mark_hup = sb.log_mark();
+    sb.signal_daemon("HUP");
+    sb.wait_log(mark_hup, "INFO reload done", BINDING_TIMEOUT);
+    for bad in [
+        "vanished;",
+        "all bindings removed",
+        "binding removed tap=tap0",
+        "cannot scan",
+    ] {
+        sb.assert_no_log(mark, bad);
+    }
+    expect_lease(&mut sb, &vm, "192.0.2.101");
+    sb.assert_log_clean();
+}
+
+/// The datapath is `top/state` with `top` a symlink: a switch of `top` is a rename where no
+/// watch sees it. SIGHUP resolves the datapath again, serves the new directory (diffed: no
+/// binding removed) and moves the watch there: a file written into the new directory is
+/// read, one written into the old directory is not.
+#[test]
+fn datapath_switched_above_its_parent_is_followed_at_sighup() {
+    let test = "datapath_switched_above_its_parent_is_followed_at_sighup";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_quiet_vm("tap0");
+    let (t1, t2) = (sb.dir.join("t1"), sb.dir.join("t2"));
+    let (a, b) = two_dirs(&sb, &vm, "");
+    fs::create_dir(&t1).expect("mkdir t1");
+    fs::create_dir(&t2).expect("mkdir t2");
+    fs::rename(&a, t1.join("state")).expect("mv a t1/state");
+    fs::rename(&b, t2.join("state")).expect("mv b t2/state");
+    let top = sb.dir.join("top");
+    std::os::unix::fs::symlink(&t1, &top).expect("ln -s t1 top");
+    sb.state_dir = top.join("state");
+    start(&mut sb, &Conf::default());
+    sb.wait_log(0, "binding active tap=tap0 ", BINDING_TIMEOUT);
+    expect_lease(&mut sb, &vm, "192.0.2.100");
+
+    let mark = sb.log_mark();
+    switch_symlink(&sb, &top, &t2);
+    sb.signal_daemon("HUP");
+    sb.wait_log(mark, "INFO reload done", BINDING_TIMEOUT);
+    sb.wait_log(mark, "state directory followed", BINDING_TIMEOUT);
+    sb.wait_log(mark, "binding active tap=tap0 ", BINDING_TIMEOUT);
+    expect_lease(&mut sb, &vm, "192.0.2.101");
+    // The old directory: not watched any more.
+    let old = t1.join("state").join("tap0");
+    fs::write(&old, binding(&vm, 5).render()).expect("write t1/state/tap0");
+    fs::remove_dir_all(&t1).expect("rm -r t1");
+    barrier(&mut sb, mark);
+    for bad in ["vanished;", "binding removed tap=tap0", "ip=192.0.2.105"] {
+        sb.assert_no_log(mark, bad);
+    }
+    expect_lease(&mut sb, &vm, "192.0.2.101");
+    sb.assert_log_clean();
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is not a binding file, created at run time; many files at once.
+
+/// A FIFO, a symlink and a directory created under binding names while the daemon runs are
+/// reported at once (not at the next SIGHUP), by kind; the daemon never opens the FIFO for
+/// a blocking read: a SIGHUP rescan completes, and the VM is still served.
+#[test]
+fn fifo_and_symlink_created_at_run_time_are_reported_at_once() {
+    let test = "fifo_and_symlink_created_at_run_time_are_reported_at_once";
+    let Some((mut sb, vms)) = setup(test, 1, &Conf::default(), Needs::base()) else {
+        return;
+    };
+    let vm = &vms[0];
+    let state = sb.state_dir.clone();
+    let mark = sb.log_mark();
+    let fifo = state.join("tapf");
+    run(&format!("mkfifo {}", fifo.display())).unwrap_or_else(|e| sb.fail(&e));
+    std::os::unix::fs::symlink(state.join("tap0"), state.join("tapl")).expect("ln -s");
+    fs::create_dir(state.join("tapd")).expect("mkdir tapd");
+    for (name, kind) in [("tapf", "FIFO"), ("tapl", "symlink"), ("tapd", "directory")] {
+        let at = sb.wait_log(
+            mark,
+            &format!("WARN binding refused file={}", state.join(name).display()),
+            BINDING_TIMEOUT,
+        );
+        let line = sb
+            .daemon_log()
+            .lines()
+            .nth(at - 1)
+            .unwrap_or_default()
+            .to_string();
+        if !line.contains(&format!("kind={kind}")) || !line.contains("not a regular file") {
+            sb.fail(&format!(
+                "{name}: expected `not a regular file kind={kind}`: {line}"
+            ));
+        }
+    }
+    let mark = sb.log_mark();
+    sb.signal_daemon("HUP");
+    sb.wait_log(mark, "INFO reload done", BINDING_TIMEOUT);
+    sb.wait_log(mark, "WARN binding refused", BINDING_TIMEOUT);
+    expect_lease(&mut sb, vm, "192.0.2.100");
+    sb.assert_log_clean();
+}
+
+/// 20,000 binding files written at once (for taps that do not exist): the log gets a few
+/// per-binding lines and a summary that accounts for the rest, not 20,000 lines; the
+/// daemon goes on serving.
+#[test]
+fn twenty_thousand_binding_files_at_once_log_a_summary() {
+    const FILES: usize = 20_000;
+    let test = "twenty_thousand_binding_files_at_once_log_a_summary";
+    let Some((mut sb, vms)) = setup(test, 1, &Conf::default(), Needs::base()) else {
+        return;
+    };
+    let mark = sb.log_mark();
+    let started = Instant::now();
+    for i in 0..FILES {
+        let text = format!(
+            "MAC=02:00:5e:{:02x}:{:02x}:{:02x}\nIP=192.0.2.{}\n",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255,
+            i % 200 + 10
+        );
+        fs::write(sb.binding_path(&format!("tapx{i}")), text).expect("write binding");
+    }
+    eprintln!("{FILES} files written in {:?}", started.elapsed());
+    // Every tap accounted for: on a line of its own, or in a summary's count.
+    let accounted = |sb: &Sandbox| {
+        let (mut own, mut summed) = (0usize, 0usize);
+        for l in sb.daemon_log().lines().skip(mark) {
+            if l.starts_with("INFO binding inactive tap=tapx") {
+                own += 1;
+            } else if log_has(l, "bindings changed in a burst") {
+                summed += field(l, "inactive");
+            }
+        }
+        own + summed
+    };
+    sb.wait_until(
+        &format!("all {FILES} new bindings logged or counted"),
+        Duration::from_secs(120),
+        || (accounted(&sb) >= FILES).then_some(()),
+    );
+    let lines: Vec<String> = sb
+        .daemon_log()
+        .lines()
+        .skip(mark)
+        .filter(|l| !l.starts_with("DEBUG"))
+        .map(str::to_string)
+        .collect();
+    eprintln!(
+        "{} lines at info and above:\n{}",
+        lines.len(),
+        lines.join("\n")
+    );
+    if lines.len() > 100 {
+        sb.fail(&format!(
+            "{} log lines at info and above for {FILES} new files",
+            lines.len()
+        ));
+    }
+    if !lines
+        .iter()
+        .any(|l| log_has(l, "bindings changed in a burst"))
+    {
+        sb.fail("no summary line");
+    }
+    expect_lease(&mut sb, &vms[0], "192.0.2.100");
+}
+
+/// `key=N` of a log line, 0 if absent.
+fn field(line: &str, key: &str) -> usize {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.trim_end_matches([',', ';']).parse().ok())
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------

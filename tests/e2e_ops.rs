@@ -848,6 +848,82 @@ fn daemon_mode_returns_once_serving() {
     drop(daemon);
 }
 
+/// `user = nobody` with a state directory only root may read (0700): the daemon refuses to
+/// start (exit 1), naming the directory and the user, and leaves no pid file; `-t` says the
+/// same. With the directory readable, one binding file only root may read (0600) is refused
+/// at start-up already ("Permission denied"), as it would be at its first change, and the
+/// other one is served.
+#[test]
+fn root_only_datapath_refused_for_nobody_at_start_and_by_check() {
+    let Some(mut sb) = Sandbox::start_test(
+        "root_only_datapath_refused_for_nobody_at_start_and_by_check",
+        Needs::base(),
+    ) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    sb.write_binding(&vm.tap, &Binding::for_vm(&vm));
+    let conf = nobody_conf(&sb);
+    let config = sb.write_config(&conf);
+    let state = sb.state_dir.clone();
+    let shown = state.display().to_string();
+    let set_mode = |path: &Path, mode: u32| {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| sb.fail(&format!("chmod {mode:o} {}: {e}", path.display())));
+    };
+    set_mode(&state, 0o700);
+    let refused = format!("state directory {shown}: not readable by user nobody");
+
+    let cfg = config.display().to_string();
+    let mut daemon = Proc::spawn("nfdhcpd", sb.nfdhcpd_command(&["-f", "-c", &cfg]));
+    let Some(status) = daemon.wait_exit(READY_TIMEOUT) else {
+        sb.fail("the daemon started with a state directory nobody cannot read");
+    };
+    let said = daemon
+        .log
+        .wait_for(0, |l| l.contains(&refused), Duration::from_secs(5));
+    if status.code() != Some(1) || said.is_none() {
+        sb.fail(&format!(
+            "expected exit 1 and `cannot start: {refused} ...`: {status}\n{}",
+            daemon.log.text()
+        ));
+    }
+    if nobody_pidfile(&sb).exists() {
+        sb.fail("the refused start left its pid file behind");
+    }
+    let (status, out) = check_config(&sb, "-t", &config);
+    if status.code() != Some(1) || !out.contains(&refused) {
+        sb.fail(&format!(
+            "-t: expected exit 1 and `{refused}`: {status}\n{out}"
+        ));
+    }
+
+    // Readable directory, one root-only file: refused from the first read on.
+    set_mode(&state, 0o755);
+    let tap1 = sb.binding_path("tap1");
+    fs::write(&tap1, "MAC=02:00:5e:10:00:09\nIP=192.0.2.109\n").expect("write tap1");
+    set_mode(&tap1, 0o600);
+    let (status, out) = check_config(&sb, "-t", &config);
+    let denied = format!("{}: cannot read: Permission denied", tap1.display());
+    if status.code() != Some(1) || !out.contains(&denied) {
+        sb.fail(&format!(
+            "-t: expected exit 1 and `{denied}`: {status}\n{out}"
+        ));
+    }
+    sb.start_daemon(&conf);
+    sb.wait_log(
+        0,
+        &format!(
+            "WARN binding refused file={} cannot read: Permission denied",
+            tap1.display()
+        ),
+        BINDING_TIMEOUT,
+    );
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let got = lease(&mut sb, &vm);
+    check(&sb, &got, "new_ip_address", Some(VM_IP));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7. --check-config.
 

@@ -58,11 +58,11 @@ pub fn read_binding(path: &Path, name: &str) -> Result<Binding, LoadError> {
 pub struct Scan {
     /// Valid bindings by tap name.
     pub bindings: BTreeMap<String, Arc<Binding>>,
-    /// Files that could not be used, with the reason (already logged).
-    pub refused: usize,
+    /// Files that could not be used, with the reason (the registry logs them).
+    pub refused: Vec<(String, LoadError)>,
 }
 
-/// Reads every binding file in `dir`; refused files are logged with file and reason.
+/// Reads every binding file in `dir`; refused files come back with the reason.
 pub fn scan(dir: &Path) -> io::Result<Scan> {
     let names = binding_names(dir)?;
     let handle = File::open(dir)?;
@@ -102,10 +102,7 @@ pub fn scan(dir: &Path) -> io::Result<Scan> {
             Ok(b) => {
                 scan.bindings.insert(name, Arc::new(b));
             }
-            Err(e) => {
-                scan.refused += 1;
-                log::warn!("binding refused file={} {e}", dir.join(&name).display());
-            }
+            Err(e) => scan.refused.push((name, e)),
         }
     }
     Ok(scan)
@@ -222,7 +219,7 @@ mod tests {
         std::fs::write(d.0.join(".hidden"), binding_text(1)).unwrap();
         let scan = scan(&d.0).unwrap();
         assert_eq!(scan.bindings.len(), n);
-        assert_eq!(scan.refused, 2);
+        assert_eq!(scan.refused.len(), 2);
         for i in [0, n / 2, n - 1] {
             let b = &scan.bindings[&format!("tap{i}")];
             assert_eq!(b.tap, format!("tap{i}"));
@@ -263,6 +260,6 @@ mod tests {
             Err(LoadError::NotRegular)
         ));
         let scan = scan(&d.0).unwrap();
-        assert_eq!(scan.refused, 3, "{:?}", scan.bindings.keys());
+        assert_eq!(scan.refused.len(), 3, "{:?}", scan.bindings.keys());
     }
 }

@@ -4,17 +4,25 @@
 //! they see the old table or the new one, never half of one. Writers (the inotify thread, the
 //! link monitor, SIGHUP) go through the `Registry` under one mutex; each change re-resolves
 //! host-side facts (tap ifindex, INDEV's MAC) from the link table, publishes a new snapshot,
-//! and logs what changed per tap.
+//! and logs what changed per tap (a burst of changes as one summary line, see `burst`).
+//!
+//! Files are read from the directory the configured datapath resolves to now (see
+//! `datapath`): a rescan resolves it again, and when it names another directory the table is
+//! diffed against that one and the watcher is told to move its watch.
 
+use super::burst::{Burst, Kind};
+use super::datapath::{self, DirId, Resolved};
 use super::file::{self, Binding};
 use super::links::{LinkEvent, Links};
 use super::read::{self, LoadError, Scan};
 use super::snapshot::{Change, Entry, SharedSnapshot, Slot, Snapshot};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The writer side: parsed files, known links, and what was last published.
 ///
@@ -22,7 +30,17 @@ use std::sync::Arc;
 /// the taps named after the link or using it as INDEV; the new snapshot is the previous
 /// table with those entries replaced (a shallow copy of the map, entries shared by `Arc`).
 pub struct Registry {
+    /// As configured: for messages, and resolved again on every rescan.
     datapath: PathBuf,
+    /// The directory it resolved to last (symlinks followed): files are read from here.
+    dir: PathBuf,
+    /// That directory's identity; `None` before the first scan and while it is gone.
+    dir_id: Option<DirId>,
+    /// Poked when a rescan finds the datapath naming another directory: the watcher then
+    /// moves its watch (it owns the inotify instance; a SIGHUP rescan runs elsewhere).
+    watcher: Option<UnixStream>,
+    /// Per-binding lines of a burst of changes, summed up.
+    burst: Burst,
     files: BTreeMap<String, Arc<Binding>>,
     /// INDEV name -> taps whose binding names it (a link event re-resolves these).
     indev_users: HashMap<String, BTreeSet<String>>,
@@ -40,7 +58,11 @@ pub struct Registry {
 impl Registry {
     pub fn new(datapath: PathBuf, links: Links) -> Registry {
         Registry {
+            dir: datapath.clone(),
             datapath,
+            dir_id: None,
+            watcher: None,
+            burst: Burst::default(),
             files: BTreeMap::new(),
             indev_users: HashMap::new(),
             links,
@@ -62,8 +84,19 @@ impl Registry {
         Arc::clone(&self.shared)
     }
 
+    /// Where to say that the datapath now names another directory (see `watcher`).
+    pub fn notify_moves(&mut self, watcher: UnixStream) {
+        self.watcher = Some(watcher);
+    }
+
+    /// The state directory as configured.
     pub fn datapath(&self) -> &Path {
         &self.datapath
+    }
+
+    /// The directory the bindings are read from (the datapath resolved at the last scan).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Number of binding files currently parsed and valid.
@@ -77,14 +110,14 @@ impl Registry {
             log::debug!("ignoring file name={name:?} reason=\"not a binding file name\"");
             return;
         }
-        let path = self.datapath.join(name);
+        let path = self.dir.join(name);
         self.inactive.remove(name);
         let binding = match read::read_binding(&path, name) {
             Ok(binding) => Some(Arc::new(binding)),
             // Gone again before we read it: the DELETE/MOVED_FROM event follows.
             Err(LoadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
-                log::warn!("binding refused file={} {e}", path.display());
+                self.log_refused(name, &e);
                 None
             }
         };
@@ -92,26 +125,115 @@ impl Registry {
         self.publish([name.to_owned()]);
     }
 
-    /// Forgets a binding whose file was deleted or renamed away.
-    pub fn file_removed(&mut self, name: &str) {
+    /// A name was created in the state directory. A regular file is read when its writer
+    /// closes it (CLOSE_WRITE); a hard link brings no such event and waits for a rescan, as
+    /// before. Anything else (symlink, FIFO, directory, ...) brings no other event either:
+    /// it is reported now, from its lstat, and never opened (a FIFO could block a reader).
+    pub fn file_created(&mut self, name: &str) {
+        if !file::is_binding_name(name) {
+            return;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(self.dir.join(name)) else {
+            return; // gone again: its DELETE event follows
+        };
+        if meta.is_file() {
+            return;
+        }
+        let kind = datapath::kind_of(&meta);
+        let level = self.level(Kind::Refused, log::Level::Warn);
+        log::log!(
+            level,
+            "binding refused file={} {} kind={kind}",
+            self.dir.join(name).display(),
+            LoadError::NotRegular
+        );
+        self.inactive.remove(name);
         if self.set_file(name, None) {
-            log::info!("binding removed tap={name}");
             self.publish([name.to_owned()]);
         }
     }
 
-    /// Re-reads the whole directory: SIGHUP, inotify overflow. Files that vanished are
-    /// removed too.
+    /// Forgets a binding whose file was deleted or renamed away.
+    pub fn file_removed(&mut self, name: &str) {
+        if self.set_file(name, None) {
+            let level = self.level(Kind::Removed, log::Level::Info);
+            log::log!(level, "binding removed tap={name}");
+            self.publish([name.to_owned()]);
+        }
+    }
+
+    /// Re-reads the whole directory: SIGHUP, inotify overflow, the datapath switched. The
+    /// datapath is resolved again first: if it names another directory now, the table is
+    /// diffed against that one (no binding present in both is removed meanwhile) and the
+    /// watcher is told. Files that vanished are removed too.
     pub fn rescan(&mut self) -> io::Result<()> {
-        let scan = read::scan(&self.datapath)?;
+        let now = datapath::resolve(&self.datapath)?;
+        if self.dir_id != Some(now.id) {
+            self.moved_to(now);
+        }
+        let scan = read::scan(&self.dir)?;
         self.apply_scan(scan);
         Ok(())
     }
 
+    fn moved_to(&mut self, now: Resolved) {
+        if self.dir_id.is_some() {
+            log::info!(
+                "state directory followed datapath={} dir={} previous={}",
+                self.datapath.display(),
+                now.path.display(),
+                self.dir.display()
+            );
+        }
+        self.dir = now.path;
+        self.dir_id = Some(now.id);
+        if let Some(w) = &mut self.watcher {
+            // Non-blocking: a full socket already holds a wake-up.
+            let _ = w.write(&[1]);
+        }
+    }
+
+    /// Summarizes the per-binding lines counted in a burst once it is over; returns when
+    /// to ask again (the watcher's timer).
+    pub fn flush_burst(&mut self) -> Option<Instant> {
+        if let Some(tally) = self.burst.due(Instant::now()) {
+            tally.log();
+        }
+        self.burst.next_due()
+    }
+
+    /// The level of one binding's transition line: `normal` for the first lines of a burst,
+    /// debug (and counted for the summary) after them; debug at start-up (`quiet`), whose
+    /// summary is the load line.
+    fn level(&mut self, kind: Kind, normal: log::Level) -> log::Level {
+        if self.quiet && kind != Kind::Refused {
+            return log::Level::Debug;
+        }
+        let (line, summary) = self.burst.admit(Instant::now(), kind);
+        if let Some(tally) = summary {
+            tally.log();
+        }
+        match line {
+            true => normal,
+            false => log::Level::Debug,
+        }
+    }
+
+    fn log_refused(&mut self, name: &str, e: &LoadError) {
+        let level = self.level(Kind::Refused, log::Level::Warn);
+        log::log!(
+            level,
+            "binding refused file={} {e}",
+            self.dir.join(name).display()
+        );
+    }
+
     /// Takes the start-up scan: each binding is logged at debug level only, then one
     /// summary line (100,000 lines at start-up would bury everything else in the log).
-    pub fn load_initial(&mut self, scan: Scan) {
-        let refused = scan.refused;
+    pub fn load_initial(&mut self, at: Resolved, scan: Scan) {
+        let refused = scan.refused.len();
+        self.dir = at.path;
+        self.dir_id = Some(at.id);
         self.quiet = true;
         self.apply_scan(scan);
         self.quiet = false;
@@ -129,6 +251,9 @@ impl Registry {
 
     /// Makes the table match a whole-directory scan.
     fn apply_scan(&mut self, scan: Scan) {
+        for (name, e) in &scan.refused {
+            self.log_refused(name, e);
+        }
         let seen = scan.bindings;
         let gone: Vec<String> = self
             .files
@@ -137,7 +262,8 @@ impl Registry {
             .cloned()
             .collect();
         for tap in &gone {
-            log::info!("binding removed tap={tap}");
+            let level = self.level(Kind::Removed, log::Level::Info);
+            log::log!(level, "binding removed tap={tap}");
             self.set_file(tap, None);
         }
         let all: Vec<String> = seen.keys().cloned().chain(gone).collect();
@@ -147,11 +273,14 @@ impl Registry {
         self.publish(all);
     }
 
-    /// Forgets every binding (the state directory is gone).
+    /// Forgets every binding (the state directory is gone); the next rescan takes whatever
+    /// directory the datapath names then.
     pub fn clear(&mut self) {
+        self.dir_id = None;
         let all: Vec<String> = self.files.keys().cloned().collect();
         for tap in &all {
-            log::info!("binding removed tap={tap}");
+            let level = self.level(Kind::Removed, log::Level::Info);
+            log::log!(level, "binding removed tap={tap}");
             self.set_file(tap, None);
         }
         self.publish(all);
@@ -264,14 +393,11 @@ impl Registry {
 
     /// Logs a tap's transition (active, changed, inactive) and kicks the RA timer.
     fn note_change(&mut self, tap: &str, old: Option<&Slot>, new: Option<&Slot>) {
-        let level = match self.quiet {
-            true => log::Level::Debug,
-            false => log::Level::Info,
-        };
         match new {
             Some(slot) => {
                 self.inactive.remove(tap);
                 if old != Some(slot) {
+                    let level = self.level(Kind::Active, log::Level::Info);
                     log_active(slot, level);
                     if let (Some(changes), Some(entry)) = (&self.changes, slot.active()) {
                         let _ = changes.try_send(Change::Changed(entry.ifindex));
@@ -280,6 +406,7 @@ impl Registry {
             }
             None if self.files.contains_key(tap) => {
                 if self.inactive.insert(tap.to_owned()) {
+                    let level = self.level(Kind::Inactive, log::Level::Info);
                     log::log!(
                         level,
                         "binding inactive tap={tap} reason=\"no such interface\""
@@ -318,7 +445,13 @@ fn log_active(slot: &Slot, level: log::Level) {
         opt(b.subnet6.map(|x| x.to_string())),
     );
     if let Slot::Inactive { why, .. } = slot {
-        log::warn!(
+        // Part of the line above: counted with it in a burst.
+        let level = match level {
+            log::Level::Info => log::Level::Warn,
+            other => other,
+        };
+        log::log!(
+            level,
             "binding tap={} indev={} reason=\"{}\"",
             b.tap,
             b.indev,
@@ -412,6 +545,47 @@ mod tests {
             reg.shared().load().get(5).is_some(),
             "still bound: its packets are dropped"
         );
+    }
+
+    #[test]
+    fn a_rescan_follows_a_switched_symlink_and_diffs() {
+        let d = dir("table-switch");
+        let (a, b, link) = (d.0.join("a"), d.0.join("b"), d.0.join("link"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let (da, db) = (Dir(a.clone()), Dir(b.clone()));
+        write(&da, "tap0", "tap0", "192.0.2.10");
+        write(&da, "tap1", "tap1", "192.0.2.11");
+        write(&db, "tap0", "tap0", "192.0.2.10");
+        write(&db, "tap2", "tap2", "192.0.2.12");
+        let mut reg = Registry::new(link.clone(), Links::default());
+        reg.links_changed(vec![up(5, "tap0", 5), up(6, "tap1", 6), up(7, "tap2", 7)]);
+        reg.rescan().unwrap();
+        let before = reg.shared().load_full();
+        let tmp = d.0.join("tmp");
+        std::os::unix::fs::symlink(&b, &tmp).unwrap();
+        std::fs::rename(&tmp, &link).unwrap();
+        reg.rescan().unwrap();
+        assert_eq!(reg.dir(), std::fs::canonicalize(&b).unwrap());
+        assert_eq!(ip_at(&reg, 6), None, "only in the old directory");
+        assert_eq!(ip_at(&reg, 7).as_deref(), Some("192.0.2.12"));
+        // In both, unchanged: the same entry (one publish: never absent in between).
+        let after = reg.shared().load_full();
+        assert_eq!(before.get(5), after.get(5));
+    }
+
+    #[test]
+    fn a_fifo_created_is_refused_unopened() {
+        let d = dir("table-fifo");
+        let mut reg = Registry::new(d.0.clone(), Links::default());
+        reg.rescan().unwrap();
+        let path = std::ffi::CString::new(d.0.join("tapf").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0);
+        reg.file_created("tapf"); // would block forever if it opened the FIFO for reading
+        reg.file_changed("tapf"); // O_NONBLOCK: neither does this
+        assert_eq!(reg.file_count(), 0);
     }
 
     #[test]
