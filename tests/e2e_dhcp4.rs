@@ -771,7 +771,7 @@ fn binding_without_indev_is_dropped_until_indev_appears() {
     sb.start_daemon(&Conf::default());
     sb.wait_log(
         0,
-        "WARN binding tap=tap0 indev=nfdbr7 reason=\"INDEV has no MAC or does not exist;",
+        "binding tap=tap0 indev=nfdbr7 reason=\"INDEV has no MAC or does not exist;",
         BINDING_TIMEOUT,
     );
     let run = sb.dhclient(

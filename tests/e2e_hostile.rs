@@ -652,9 +652,8 @@ fn oversized_binding_file_is_refused_with_one_line() {
 
 /// A symlink in the state directory is never followed, wherever it points (here: a valid
 /// binding for tap0 outside the directory): refused at start-up, when renamed into place
-/// (MOVED_TO) and on a rescan; created in place (no event the daemon follows) it is simply
-/// not seen until the rescan, which refuses it. A FIFO and a directory renamed into place are
-/// refused the same way, without blocking the watcher. The tap stays unbound throughout.
+/// (MOVED_TO), created in place (IN_CREATE: reported at once) and on a rescan. A FIFO and
+/// a directory renamed into place are refused the same way, without blocking the watcher. The tap stays unbound throughout.
 #[test]
 fn symlinks_and_special_files_are_not_followed() {
     let test = "symlinks_and_special_files_are_not_followed";
@@ -690,11 +689,19 @@ fn symlinks_and_special_files_are_not_followed() {
     }
     expect_accepted(&mut sb, &vm, 2);
 
-    // Created in place (IN_CREATE only): not seen until a rescan, which refuses it.
+    // Created in place (IN_CREATE only): reported at once since issue 11 (it used to wait
+    // for the next rescan), and refused again by a rescan.
     let mark = sb.log_mark();
     fs::remove_file(&link).expect("rm link");
     std::os::unix::fs::symlink(&outside, &link).expect("symlink again");
     barrier(&mut sb, mark);
+    let created = log_lines(&sb, mark, &needle);
+    if created.len() != 1 || !created[0].contains("not a regular file") {
+        sb.fail(&format!(
+            "created in place: expected one refusal, got {created:?}"
+        ));
+    }
+    let mark = sb.log_mark();
     sb.signal_daemon("HUP");
     sb.wait_log(mark, "reload done", BINDING_TIMEOUT);
     let rescanned = log_lines(&sb, mark, &needle);
