@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the test prerequisites and runs every test: `cargo test --all-targets` (unit tests
-# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script test
-# tests/try-it.sh. Exits non-zero if anything failed; the last line counts what passed, what
+# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script tests
+# (tests/try-it.sh, package.sh, upgrade.sh, initscript.sh). Exits non-zero if anything
+# failed; the last line counts what passed, what
 # failed and what was skipped (an end-to-end test whose prerequisites are missing: never under
 # CI=true, where that is a failure); the skipped tests are listed above it, with the reason.
 #
@@ -73,7 +74,7 @@ step "doc tests" cargo test --doc
 # Script tests: each counts as one test in the summary.
 scripts_passed=0
 scripts_failed=0
-for script in tests/try-it.sh tests/package.sh tests/initscript.sh; do
+for script in tests/try-it.sh tests/package.sh tests/upgrade.sh tests/initscript.sh; do
     echo "== script test: $script"
     if bash "$script"; then
         scripts_passed=$((scripts_passed + 1))
