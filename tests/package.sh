@@ -44,8 +44,10 @@ fi
 # ziglang as its linker): the package then installs on hosts older than bookworm.
 if ! python3 -m ziglang version >/dev/null 2>&1; then
     echo "== pip install ziglang"
-    python3 -m pip install --quiet ziglang 2>&1 | grep -v 'Running pip as the .root. user' ||
-        python3 -m pip install --quiet --break-system-packages ziglang 2>&1 | grep -v 'Running pip as the .root. user'
+    # (--break-system-packages: where python3 is Debian's own, PEP 668.)
+    python3 -m pip install --quiet --root-user-action=ignore ziglang 2>/dev/null ||
+        python3 -m pip install --quiet --root-user-action=ignore --break-system-packages ziglang ||
+        echo "package: pip install ziglang failed" >&2
 fi
 if ! command -v cargo-zigbuild >/dev/null; then
     echo "== cargo install cargo-zigbuild"

@@ -28,7 +28,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump nftables)
 TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft)
 # tests/package.sh also needs lintian and systemd-analyze (it installs lintian itself, and
-# cargo-deb with cargo, when they are missing).
+# cargo-deb and cargo-zigbuild with cargo and zig with pip (PyPI's ziglang), when they are
+# missing); tests/upgrade.sh needs dpkg and unshare.
 PACKAGES+=(lintian systemd)
 TOOLS+=(lintian systemd-analyze)
 # tests/e2e_hostile.rs and tests/e2e_faults.rs build their VMs' packets with scapy
