@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the test prerequisites and runs every test: `cargo test --all-targets` (unit tests
-# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script test
-# tests/try-it.sh. Exits non-zero if anything failed; the last line counts what passed, what
+# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script tests
+# (tests/try-it.sh, package.sh, upgrade.sh, initscript.sh). Exits non-zero if anything
+# failed; the last line counts what passed, what
 # failed and what was skipped (an end-to-end test whose prerequisites are missing: never under
 # CI=true, where that is a failure); the skipped tests are listed above it, with the reason.
 #
@@ -27,7 +28,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump nftables)
 TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft)
 # tests/package.sh also needs lintian and systemd-analyze (it installs lintian itself, and
-# cargo-deb with cargo, when they are missing).
+# cargo-deb and cargo-zigbuild with cargo and zig with pip (PyPI's ziglang), when they are
+# missing); tests/upgrade.sh needs dpkg and unshare.
 PACKAGES+=(lintian systemd)
 TOOLS+=(lintian systemd-analyze)
 # tests/e2e_hostile.rs and tests/e2e_faults.rs build their VMs' packets with scapy
@@ -73,7 +75,7 @@ step "doc tests" cargo test --doc
 # Script tests: each counts as one test in the summary.
 scripts_passed=0
 scripts_failed=0
-for script in tests/try-it.sh tests/package.sh tests/initscript.sh; do
+for script in tests/try-it.sh tests/package.sh tests/upgrade.sh tests/initscript.sh; do
     echo "== script test: $script"
     if bash "$script"; then
         scripts_passed=$((scripts_passed + 1))

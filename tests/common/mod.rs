@@ -83,6 +83,8 @@ pub const DEFAULT_KERNEL_LIMIT: (u32, u32) = (20, 50);
 
 /// The rule lines of conf/nfdhcpd-iptables.sh run by `cmd` (`iptables` or `ip6tables`),
 /// as written there, with `-w` added (tests run side by side: wait for the xtables lock).
+/// Every such line, whatever `if` it is in: the opt-ins are on (`BRIDGED_IPV6=yes`, the
+/// bridged IPv6 rules, which the bridged IPv6 tests need).
 pub fn shipped_rules(cmd: &str) -> Vec<String> {
     let rules: Vec<String> = SHIPPED_IPTABLES
         .lines()
@@ -1229,7 +1231,8 @@ impl Sandbox {
 
     /// The shipped ip6tables rules (conf/nfdhcpd-iptables.sh) in the host namespace: RS ->
     /// queue 43, NS -> 44, DHCPv6 (udp 547) -> 45, each for routed taps (`-i tap+`) and
-    /// bridge ports (`-m physdev --physdev-in tap+`), with `--queue-bypass`.
+    /// bridge ports (`-m physdev --physdev-in tap+`, the `BRIDGED_IPV6=yes` opt-in), with
+    /// `--queue-bypass`.
     pub fn add_ipv6_rules(&self) {
         for rule in shipped_rules("ip6tables") {
             self.host_must(&rule);
