@@ -33,6 +33,8 @@ finish() {
 }
 
 WORK=$(mktemp -d /tmp/nfdhcpd-package-XXXXXX)
+# `nfdhcpd -t` checks the state directory as the configured user (nobody): it must reach it.
+chmod 0755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 # ---- tools -------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ for t in dpkg dpkg-deb dpkg-query unshare; do
 done
 
 WORK=$(mktemp -d /tmp/nfdhcpd-upgrade-XXXXXX)
+# `nfdhcpd -t` checks the state directory as the configured user (nobody): it must reach it.
+chmod 0755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 # ---- our package ----------------------------------------------------------------------------
