@@ -1103,15 +1103,11 @@ fn restart_while_the_killed_daemon_is_an_unreaped_zombie() {
         "restarted nfdhcpd",
         sb.nfdhcpd_command(&["-f", "-d", "-c", &config]),
     );
-    let deadline = Instant::now() + READY_TIMEOUT;
-    while !new.log.text().contains("INFO ready") {
-        if new.exited().is_some() || Instant::now() > deadline {
-            sb.fail(&format!(
-                "the restarted daemon did not get ready:\n{}",
-                new.log.text()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !new.wait_ready(READY_TIMEOUT) {
+        sb.fail(&format!(
+            "the restarted daemon did not get ready:\n{}",
+            new.log.text()
+        ));
     }
     let run = sb.dhclient(vm, &DhcpOpts::default());
     let lease = sb.expect_lease(run);

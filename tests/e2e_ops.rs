@@ -1099,12 +1099,8 @@ fn daemon_opts_the_original_accepted_start_it() {
         vec!["--conf", &config, "--fore", "--deb"],
     ] {
         let mut p = Proc::spawn("nfdhcpd", sb.nfdhcpd_command(&args));
-        let deadline = Instant::now() + READY_TIMEOUT;
-        while !p.log.text().contains("INFO ready") {
-            if p.exited().is_some() || Instant::now() > deadline {
-                sb.fail(&format!("{args:?} did not start:\n{}", p.log.text()));
-            }
-            thread::sleep(Duration::from_millis(20));
+        if !p.wait_ready(READY_TIMEOUT) {
+            sb.fail(&format!("{args:?} did not start:\n{}", p.log.text()));
         }
         let run = sb.dhclient(&vm, &DhcpOpts::default());
         let got = sb.expect_lease(run);

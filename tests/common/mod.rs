@@ -479,6 +479,19 @@ impl Proc {
         }
     }
 
+    /// Waits for an nfdhcpd of our own (not the sandbox's daemon) to log `INFO ready`;
+    /// `false` when it exited or `timeout` passed first.
+    pub fn wait_ready(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.log.text().lines().any(|l| log_has(l, "INFO ready")) {
+            if self.exited().is_some() || Instant::now() > deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// Waits for the exit until `deadline`.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
