@@ -37,8 +37,21 @@ const MIN_MTU: u16 = 68;
 
 /// Every key this module understands; anything else is ignored.
 const KNOWN_KEYS: &[&str] = &[
-    "MAC", "IP", "HOSTNAME", "SUBNET", "GATEWAY", "SUBNET6", "GATEWAY6", "EUI64", "MTU", "PRIVATE",
-    "MACSPOOF", "INDEV", "INSTANCE", "TAGS",
+    "MAC",
+    "IP",
+    "HOSTNAME",
+    "SUBNET",
+    "GATEWAY",
+    "SUBNET6",
+    "GATEWAY6",
+    "EUI64",
+    "MTU",
+    "PRIVATE",
+    "MACSPOOF",
+    "INDEV",
+    "INSTANCE",
+    "TAGS",
+    "NAMESERVERS6",
 ];
 
 /// What one interface's VM is to be told.
@@ -78,6 +91,9 @@ pub struct Binding {
     pub macspoof: bool,
     /// TAGS: kept, unused. Unvalidated: escape it when displaying.
     pub tags: Option<String>,
+    /// NAMESERVERS6: this VM's RA RDNSS and DHCPv6 option 23, over `[ipv6] nameservers`;
+    /// empty when unset (or when the value was bad: then a warning says so).
+    pub nameservers6: Vec<Ipv6Addr>,
     /// What the file has that the original served but we point out: a line that is not
     /// KEY=VALUE (ignored), a HOSTNAME that is not a DNS name, an IP outside SUBNET. Logged
     /// once when the file is read; the binding is served.
@@ -288,9 +304,19 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         private: fields.flag("PRIVATE"),
         macspoof: fields.flag("MACSPOOF"),
         tags: fields.line("TAGS").map(|l| l.value.to_string()),
+        nameservers6: Vec::new(),
         warnings: Vec::new(),
     };
     let mut binding = binding;
+    // NAMESERVERS6: optional, so a bad value is served without (the [ipv6] nameservers
+    // apply), with a warning, instead of refusing the binding.
+    match fields.get("NAMESERVERS6", parse_v6_list) {
+        Ok(list) => binding.nameservers6 = list.unwrap_or_default(),
+        Err(e) => warnings.push(BindingError {
+            reason: format!("{}; left out, [ipv6] nameservers apply", e.reason),
+            ..e
+        }),
+    }
     if let Some(text) = fields.get("HOSTNAME", parse_hostname_text)? {
         set_hostname(&mut binding, &text, fields.line("HOSTNAME"), &mut warnings);
     }
@@ -378,6 +404,15 @@ fn parse_v6(s: &str) -> Result<Ipv6Addr, String> {
         return Err("is not a unicast IPv6 address".into());
     }
     Ok(a)
+}
+
+/// NAMESERVERS6: comma-separated unicast IPv6 addresses (empty items skipped).
+fn parse_v6_list(s: &str) -> Result<Vec<Ipv6Addr>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(|i| parse_v6(i).map_err(|why| format!("has {i:?}, which {why}")))
+        .collect()
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, String> {
@@ -490,6 +525,7 @@ mod tests {
                 macspoof: false,
                 // `TAGS=""`: quotes removed, empty means unset.
                 tags: None,
+                nameservers6: vec![],
                 warnings: vec![],
             }
         );
@@ -706,6 +742,65 @@ mod tests {
         assert_eq!((b.ip, b.subnet, b.gateway6), (None, None, None));
         assert_eq!(b.hostname.as_deref(), Some("vm4.example.org"));
         assert_eq!(b.warnings, []);
+    }
+
+    #[test]
+    fn nameservers6_is_a_list_of_unicast_addresses() {
+        let b = parse(
+            "tap0",
+            &with("NAMESERVERS6=\"2001:db8::53, 2001:db8:1::53,,fe80::1\""),
+        )
+        .unwrap();
+        let want: Vec<Ipv6Addr> = ["2001:db8::53", "2001:db8:1::53", "fe80::1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!((b.nameservers6, b.warnings), (want, vec![]));
+        assert_eq!(
+            parse("tap0", &with("NAMESERVERS6=")).unwrap().nameservers6,
+            Vec::<Ipv6Addr>::new()
+        );
+        assert_eq!(
+            parse("tap0", MINIMAL).unwrap().nameservers6,
+            Vec::<Ipv6Addr>::new()
+        );
+    }
+
+    #[test]
+    fn bad_nameservers6_is_left_out_with_a_warning() {
+        for (value, why) in [
+            (
+                "2001:db8::53,zz",
+                "\"zz\", which is not a valid IPv6 address",
+            ),
+            (
+                "ff02::1",
+                "\"ff02::1\", which is not a unicast IPv6 address",
+            ),
+            ("::", "\"::\", which is not a unicast IPv6 address"),
+            (
+                "192.0.2.53",
+                "\"192.0.2.53\", which is not a valid IPv6 address",
+            ),
+        ] {
+            let (b, w) = warning(&with(&format!("IP=192.0.2.9\nNAMESERVERS6={value}")));
+            assert_eq!(b.nameservers6, Vec::<Ipv6Addr>::new(), "{value}");
+            assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 9)), "served: {value}");
+            assert_eq!(
+                (
+                    b.warnings.len(),
+                    b.warnings[0].line,
+                    b.warnings[0].key.as_deref()
+                ),
+                (1, Some(3), Some("NAMESERVERS6"))
+            );
+            assert_eq!(
+                w,
+                format!(
+                    "line 3: NAMESERVERS6: {value:?} has {why}; left out, [ipv6] nameservers apply"
+                )
+            );
+        }
     }
 
     #[test]

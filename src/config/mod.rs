@@ -184,6 +184,9 @@ settings! {
         pub nameservers: Vec<Ipv6Addr>,
         /// DHCPv6 option 24, without trailing dots.
         pub domains: Vec<String>,
+        /// DHCPv6 option 56 (RFC 5908), to clients that ask for it; empty means it is not
+        /// sent.
+        pub ntp_servers: Vec<Ipv6Addr>,
     }
 }
 

@@ -42,6 +42,7 @@ const IPV6_KEYS: &[&str] = &[
     "dhcp_queue",
     "nameservers",
     "domains",
+    "ntp_servers",
     "enable_dhcpv6",
 ];
 
@@ -179,6 +180,7 @@ pub(super) struct Ipv6Draft {
     queues: [Option<u16>; 3],
     nameservers: Vec<Ipv6Addr>,
     domains: Vec<String>,
+    ntp_servers: Vec<Ipv6Addr>,
 }
 
 pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
@@ -203,12 +205,14 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
     let nameservers = ck.value_or(sec, "nameservers", |s| parse_list(s, parse_v6), Vec::new());
     let domains = ck.value_or(sec, "domains", |s| parse_list(s, parse_domain), Vec::new());
     warn_unless_host_names(ck, sec, "domains", domains.iter().flatten());
+    let ntp_servers = ck.value_or(sec, "ntp_servers", |s| parse_list(s, parse_v6), Vec::new());
     Some(Ipv6Draft {
         mode: mode?,
         ra_period: ra_period?,
         queues: [rs?, ns?, dhcpv6?],
         nameservers: nameservers?,
         domains: domains?,
+        ntp_servers: ntp_servers?,
     })
 }
 
@@ -298,6 +302,7 @@ impl Ipv6Draft {
             ra_period: self.ra_period,
             nameservers: self.nameservers,
             domains: self.domains,
+            ntp_servers: self.ntp_servers,
         };
         Ok((queues, live))
     }

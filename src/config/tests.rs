@@ -89,6 +89,7 @@ fn original_sample_loads_unchanged() {
                 "2001:db8:200::2".parse().unwrap()
             ],
             domains: vec!["example.com".into()],
+            ntp_servers: vec![],
         }
     );
     assert_eq!(keys(&loaded.warnings), [("ipv6", "enable_dhcpv6", "yes")]);
@@ -270,6 +271,29 @@ fn non_unicast_addresses_refused() {
         "rs_queue = 1\nns_queue = 2\nnameservers = ff02::1",
     ));
     assert_eq!(keys(&p), [("ipv6", "nameservers", "ff02::1")]);
+}
+
+#[test]
+fn ntp_servers_are_unicast_ipv6_addresses() {
+    let v6 = |text: &str| ok(&ipv6_only(text)).config.live.ipv6.unwrap();
+    assert_eq!(
+        v6("rs_queue = 1\nns_queue = 2").ntp_servers,
+        Vec::<Ipv6Addr>::new()
+    );
+    assert_eq!(
+        v6("rs_queue = 1\nns_queue = 2\nntp_servers = 2001:db8::123, \"2001:db8:1::123\"")
+            .ntp_servers,
+        [
+            "2001:db8::123".parse::<Ipv6Addr>().unwrap(),
+            "2001:db8:1::123".parse().unwrap()
+        ]
+    );
+    for bad in ["ff02::101", "192.0.2.123", "ntp.example.org"] {
+        let p = problems(&ipv6_only(&format!(
+            "rs_queue = 1\nns_queue = 2\nntp_servers = {bad}"
+        )));
+        assert_eq!(keys(&p), [("ipv6", "ntp_servers", bad)]);
+    }
 }
 
 #[test]

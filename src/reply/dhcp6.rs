@@ -1,5 +1,6 @@
 //! Stateless DHCPv6 policy (RFC 8415 §18.3.6): Information-Request -> Reply with DNS servers
-//! (23), domain search list (24) and an information refresh time (32).
+//! (23: the binding's NAMESERVERS6, else `[ipv6] nameservers`), domain search list (24), NTP
+//! servers (56, RFC 5908, when the client asks for it) and an information refresh time (32).
 //!
 //! Fixes over the original (REFERENCE.md §1.9): the reply goes to the request's source
 //! address (not an EUI-64 guess), the server DUID is stable per interface (DUID-LL of INDEV's
@@ -110,9 +111,14 @@ fn write_reply(
     if let Some(client_id) = req.client_id {
         w.option(option::CLIENTID, client_id)?;
     }
-    w.option_ipv6_list(option::DNS_SERVERS, &cfg.nameservers)?;
+    let nameservers = super::nameservers6(&cfg.nameservers, entry);
+    w.option_ipv6_list(option::DNS_SERVERS, nameservers)?;
     let domains = super::domains(&cfg.domains, entry);
     w.option_domain_list(option::DOMAIN_LIST, domains)?;
+    // RFC 5908 §4: for a client that asks for it in its ORO.
+    if req.requested(option::NTP_SERVER) {
+        w.option_ntp_servers(&cfg.ntp_servers)?;
+    }
     w.option_u32(option::INFORMATION_REFRESH_TIME, INFORMATION_REFRESH_TIME)?;
     Ok(w.finish())
 }
@@ -125,6 +131,7 @@ mod tests {
     use crate::wire::frame::ETH_HDR_LEN;
     use dhcproto::v6::{self, DhcpOption as Opt, OptionCode};
     use dhcproto::{Decodable, Encodable};
+    use std::net::Ipv6Addr;
 
     const CLIENT_DUID: [u8; 10] = [0, 3, 0, 1, 0xaa, 0x6b, 0x39, 0x22, 0x33, 0x44];
 
@@ -224,6 +231,69 @@ mod tests {
             panic!("no domain list");
         };
         assert_eq!(names[0].to_string(), "example.org.");
+    }
+
+    /// The decoded reply to `pkt`.
+    fn reply_message(pkt: &[u8], e: &Entry, cfg: &Config) -> v6::Message {
+        let frame = answer(pkt, VM_MAC, e, cfg).unwrap();
+        let udp = frame::parse_ipv6_udp(&frame[ETH_HDR_LEN..]).unwrap();
+        v6::Message::from_bytes(udp.payload).expect("dhcproto decodes it")
+    }
+
+    fn asking_for(codes: Vec<OptionCode>) -> Vec<u8> {
+        request(v6::MessageType::InformationRequest, |m| {
+            m.opts_mut().insert(Opt::ORO(v6::ORO { opts: codes }));
+        })
+    }
+
+    #[test]
+    fn binding_nameservers6_replace_the_configured_ones() {
+        let per_vm: Vec<Ipv6Addr> = vec![testutil::addr("2001:db8:53::1")];
+        let mut b = testutil::binding();
+        b.nameservers6 = per_vm.clone();
+        let e = entry(b);
+        for cfg in [
+            v6cfg(),
+            testutil::config().ipv6(|v| v.nameservers.clear()).build(),
+        ] {
+            let m = reply_message(&info_request(), &e, &cfg);
+            assert_eq!(
+                m.opts().get(OptionCode::DomainNameServers),
+                Some(&Opt::DomainNameServers(per_vm.clone()))
+            );
+        }
+        let none = testutil::config().ipv6(|v| v.nameservers.clear()).build();
+        let m = reply_message(&info_request(), &entry(testutil::binding()), &none);
+        assert_eq!(m.opts().get(OptionCode::DomainNameServers), None);
+    }
+
+    #[test]
+    fn ntp_servers_go_to_clients_that_ask() {
+        let ntp = vec![
+            testutil::addr("2001:db8::123"),
+            testutil::addr("2001:db8:1::123"),
+        ];
+        let cfg = testutil::config()
+            .ipv6(|v| v.ntp_servers = ntp.clone())
+            .build();
+        let e = entry(testutil::binding());
+        let ask = asking_for(vec![OptionCode::DomainNameServers, OptionCode::NtpServer]);
+        let m = reply_message(&ask, &e, &cfg);
+        let want = ntp.iter().map(|a| v6::NtpSuboption::ServerAddress(*a));
+        assert_eq!(
+            m.opts().get(OptionCode::NtpServer),
+            Some(&Opt::NtpServer(want.collect()))
+        );
+        // RFC 5908 §4: not to a client whose ORO leaves it out, or that sends none.
+        let other = asking_for(vec![OptionCode::DomainNameServers]);
+        for pkt in [other, info_request()] {
+            let m = reply_message(&pkt, &e, &cfg);
+            assert_eq!(m.opts().get(OptionCode::NtpServer), None);
+            assert!(m.opts().get(OptionCode::DomainNameServers).is_some());
+        }
+        // Asked for, but none configured.
+        let m = reply_message(&ask, &e, &v6cfg());
+        assert_eq!(m.opts().get(OptionCode::NtpServer), None);
     }
 
     #[test]

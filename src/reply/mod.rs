@@ -9,6 +9,7 @@ pub mod ndp;
 use crate::binding::snapshot::Entry;
 use crate::config::Config;
 use crate::wire::{dhcp4::MessageType, MacAddr, WireError};
+use std::net::Ipv6Addr;
 
 /// Which protocol a queue carries (DESIGN.md §1 queue numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +201,23 @@ impl NoReply {
             NoReply::OwnAddress => "own_address",
             NoReply::NotOurTarget => "not_our_target",
         }
+    }
+}
+
+/// The DNS servers for RA RDNSS and DHCPv6 option 23: the binding's NAMESERVERS6 when it
+/// has some, else the configured `[ipv6] nameservers`. Borrowed: nothing is allocated per
+/// packet.
+pub fn nameservers6<'a>(configured: &'a [Ipv6Addr], entry: &'a Entry) -> &'a [Ipv6Addr] {
+    per_vm_or(&entry.binding.nameservers6, configured)
+}
+
+/// A per-VM list over the configured one: the binding's when it is not empty (how every
+/// per-binding list overrides its config key, e.g. a per-VM search list for `domains`).
+pub fn per_vm_or<'a, T>(per_vm: &'a [T], configured: &'a [T]) -> &'a [T] {
+    if per_vm.is_empty() {
+        configured
+    } else {
+        per_vm
     }
 }
 

@@ -139,7 +139,10 @@ fn build_ra(
             valid_lifetime: PREFIX_VALID_LIFETIME,
             preferred_lifetime: PREFIX_PREFERRED_LIFETIME,
         }),
-        rdnss: Some((lifetime, cfg.nameservers[..].into())),
+        rdnss: Some((
+            lifetime,
+            super::nameservers6(&cfg.nameservers, entry).into(),
+        )),
         dnssl: Some((lifetime, domains.into())),
     };
     let icmp_out = out
@@ -386,6 +389,29 @@ mod tests {
         assert_eq!(life, 900);
         let names: Vec<String> = names.map(|n| n.unwrap().to_string()).collect();
         assert_eq!(names, ["example.com"]);
+    }
+
+    #[test]
+    fn binding_nameservers6_replace_the_configured_rdnss() {
+        let per_vm = [addr("2001:db8:53::1"), addr("2001:db8:53::2")];
+        let mut b = testutil::binding();
+        b.nameservers6 = per_vm.to_vec();
+        let e = entry(b);
+        let rdnss = |cfg: &Config| {
+            let frame = rs(&rs_from(vm_ll(), Some(VM_MAC)), VM_MAC, &e, cfg).unwrap();
+            let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+            let ra = RaPacket::new_checked(&icmp).unwrap();
+            ra.rdnss().map(|(_, a)| a.collect::<Vec<_>>())
+        };
+        assert_eq!(rdnss(&v6cfg()), Some(per_vm.to_vec()));
+        // Also with no [ipv6] nameservers at all.
+        let none = testutil::config().ipv6(|v| v.nameservers.clear()).build();
+        assert_eq!(rdnss(&none), Some(per_vm.to_vec()));
+        // Without the key, the configured ones; with neither, no RDNSS.
+        let plain = entry(testutil::binding());
+        let frame = rs(&rs_from(vm_ll(), Some(VM_MAC)), VM_MAC, &plain, &none).unwrap();
+        let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+        assert!(RaPacket::new_checked(&icmp).unwrap().rdnss().is_none());
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub mod option {
     pub const IA_PD: u16 = 25;
     /// §21.23 (RFC 4242): 4 bytes, seconds.
     pub const INFORMATION_REFRESH_TIME: u16 = 32;
+    /// RFC 5908 §4: NTP servers, as suboptions.
+    pub const NTP_SERVER: u16 = 56;
+    /// RFC 5908 §4.1: NTP_SUBOPTION_SRV_ADDR, one unicast server address (16 bytes).
+    pub const NTP_SUBOPTION_SRV_ADDR: u16 = 1;
 }
 
 /// Byte offsets in a client/server message (RFC 8415 §8).
@@ -318,6 +322,27 @@ impl<'a> ReplyWriter<'a> {
         let len = addrs.len().checked_mul(16).ok_or(WireError::ValueTooLong)?;
         let value = self.reserve(code, len)?;
         write_list(value, addrs.iter().map(Ipv6Addr::octets));
+        Ok(())
+    }
+
+    /// The NTP Server option (RFC 5908 §4): one NTP_SUBOPTION_SRV_ADDR suboption (code 1,
+    /// length 16, the address) per address, in order. Writes nothing for an empty list;
+    /// `ValueTooLong` past 3276 addresses.
+    pub fn option_ntp_servers(&mut self, addrs: &[Ipv6Addr]) -> Result<(), WireError> {
+        const SUBOPTION_LEN: usize = OPTION_HDR_LEN + 16;
+        if addrs.is_empty() {
+            return Ok(());
+        }
+        let len = addrs
+            .len()
+            .checked_mul(SUBOPTION_LEN)
+            .ok_or(WireError::ValueTooLong)?;
+        let value = self.reserve(option::NTP_SERVER, len)?;
+        for (sub, addr) in value.chunks_exact_mut(SUBOPTION_LEN).zip(addrs) {
+            write_u16(sub, field::opt::CODE, option::NTP_SUBOPTION_SRV_ADDR);
+            write_u16(sub, field::opt::LEN, 16);
+            write(sub, OPTION_HDR_LEN..SUBOPTION_LEN, &addr.octets());
+        }
         Ok(())
     }
 
@@ -750,6 +775,70 @@ mod tests {
         }
         // Those five, nothing else (dhcproto stops silently at a bad option).
         assert_eq!(o.iter().count(), 5, "{o:?}");
+    }
+
+    /// Two NTP servers after the header, encoded by hand from RFC 5908 §4 and §4.1.
+    #[rustfmt::skip]
+    static NTP_REPLY_BYTES: [u8; 48] = [
+        7, 0, 0, 1, // REPLY, transaction id
+        0, 56, 0, 40, // NTP server option, two suboptions of 20 bytes
+        0, 1, 0, 16, // NTP_SUBOPTION_SRV_ADDR
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x23,
+        0, 1, 0, 16, // NTP_SUBOPTION_SRV_ADDR
+        0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x23,
+    ];
+
+    fn ntp_servers() -> [Ipv6Addr; 2] {
+        [
+            "2001:db8::123".parse().unwrap(),
+            "2001:db8:1::123".parse().unwrap(),
+        ]
+    }
+
+    #[test]
+    fn emit_ntp_servers() {
+        let mut buf = [0xa5u8; 60];
+        let mut w = ReplyWriter::new(&mut buf, MessageType::Reply, 1).unwrap();
+        w.option_ntp_servers(&ntp_servers()).unwrap();
+        w.option_ntp_servers(&[]).unwrap();
+        assert_eq!(w.finish(), NTP_REPLY_BYTES.len());
+        assert_eq!(&buf[..NTP_REPLY_BYTES.len()], &NTP_REPLY_BYTES[..]);
+        assert!(buf[NTP_REPLY_BYTES.len()..].iter().all(|&b| b == 0xa5));
+    }
+
+    #[test]
+    fn emit_ntp_servers_decodes_with_dhcproto() {
+        use dhcproto::v6::{DhcpOption as D, Message, NtpSuboption, OptionCode};
+        use dhcproto::Decodable;
+        let m = Message::from_bytes(&NTP_REPLY_BYTES).expect("dhcproto decodes it");
+        let want = ntp_servers().map(NtpSuboption::ServerAddress).to_vec();
+        assert_eq!(
+            m.opts().get(OptionCode::NtpServer),
+            Some(&D::NtpServer(want))
+        );
+        assert_eq!(m.opts().iter().count(), 1);
+    }
+
+    #[test]
+    fn emit_ntp_servers_errors() {
+        // Room for one suboption, not two: nothing is written.
+        let mut buf = [0xa5u8; 4 + 4 + 20 + 10];
+        let mut w = ReplyWriter::new(&mut buf, MessageType::Reply, 1).unwrap();
+        assert_eq!(
+            w.option_ntp_servers(&ntp_servers()),
+            Err(WireError::BufferTooSmall)
+        );
+        w.option_ntp_servers(&ntp_servers()[..1]).unwrap();
+        assert_eq!(w.finish(), 28);
+        assert_eq!(&buf[4..12], &[0, 56, 0, 20, 0, 1, 0, 16]);
+        assert!(buf[28..].iter().all(|&b| b == 0xa5));
+        // 3277 suboptions are 65540 bytes: over an option's 16-bit length.
+        let mut big = vec![0xa5u8; 70_000];
+        let mut w = ReplyWriter::new(&mut big, MessageType::Reply, 1).unwrap();
+        let many = vec![Ipv6Addr::LOCALHOST; 3277];
+        assert_eq!(w.option_ntp_servers(&many), Err(WireError::ValueTooLong));
+        w.option_ntp_servers(&many[..3276]).unwrap();
+        assert_eq!(w.finish(), 4 + 4 + 3276 * 20);
     }
 
     #[test]
