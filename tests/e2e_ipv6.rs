@@ -767,6 +767,108 @@ fn dhcpv6_information_request_gets_dns_and_stable_duid() {
     dhcpv6_runs(&mut sb, &vm, &indev_mac);
 }
 
+/// One `dhclient -6 -S` run with `declare` and `request` (see [`Sandbox::dhclient6_with`]):
+/// what its script got.
+fn inform6(sb: &mut Sandbox, vm: &Vm, declare: &str, request: &str) -> ScriptCall {
+    sb.wait_link_local(vm, SLAAC_TIMEOUT);
+    let run = sb.dhclient6_with(vm, 15, declare, request);
+    let (call, _) = sb.wait_script(run, &["INFORM6", "RENEW6"], 0, LEASE_TIMEOUT);
+    sb.stop_dhclient(run);
+    call
+}
+
+/// The per-VM DNS servers of the tests: not the configured [`NAMESERVERS6`].
+const VM_NAMESERVERS6: [&str; 2] = ["2001:db8:53::1", "2001:db8:53::2"];
+
+/// NAMESERVERS6 in the binding: rdisc6's RDNSS lines and dhclient -6's
+/// new_dhcp6_name_servers are the binding's servers, not `[ipv6] nameservers`. Then the file
+/// is rewritten with a bad value: the binding is served with a warning naming the key, and
+/// the RA carries the configured servers again (a changed file applies at once).
+#[test]
+fn per_vm_nameservers6_reach_rdisc6_and_dhclient6() {
+    let Some(Env { mut sb, vm, .. }) = routed(
+        "per_vm_nameservers6_reach_rdisc6_and_dhclient6",
+        &[],
+        Conf6::default(),
+        |vm| Binding {
+            nameservers6: Some(VM_NAMESERVERS6.join(", ")),
+            ..Binding::for_vm6(vm)
+        },
+    ) else {
+        return;
+    };
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let ra = must_rdisc6(&sb, &vm);
+    expect_all(&sb, &ra, "Recursive DNS server", &VM_NAMESERVERS6);
+    let call = inform6(&mut sb, &vm, "", "");
+    let want = VM_NAMESERVERS6.join(" ");
+    if call.get("new_dhcp6_name_servers") != Some(want.as_str()) {
+        sb.fail(&format!(
+            "new_dhcp6_name_servers: expected {want:?}; dhclient -6 got:\n{}",
+            call.dump()
+        ));
+    }
+    let mark = sb.log_mark();
+    let bad = Binding {
+        nameservers6: Some("2001:db8:53::1, ff02::1".into()),
+        ..Binding::for_vm6(&vm)
+    };
+    sb.write_binding("tap0", &bad);
+    sb.wait_log(
+        mark,
+        "which is not a unicast IPv6 address; left out, [ipv6] nameservers apply",
+        BINDING_TIMEOUT,
+    );
+    let ra = must_rdisc6(&sb, &vm);
+    expect_all(&sb, &ra, "Recursive DNS server", &NAMESERVERS6);
+}
+
+/// The NTP servers' option as dhclient prints an option it only knows by code: the
+/// suboptions (RFC 5908 §4.1: code 1, length 16, the address) as colon-separated hex.
+const NTP_DECLARE: &str = "option dhcp6.ntp-server code 56 = string;";
+
+/// `[ipv6] ntp_servers`: a `dhclient -6 -S` whose request (its ORO) names option 56 gets
+/// one NTP_SUBOPTION_SRV_ADDR per server, in order; one that does not ask gets no option 56
+/// (RFC 5908 §4), its DNS servers still.
+#[test]
+fn dhcpv6_ntp_servers_go_to_clients_that_ask() {
+    const NTP: [&str; 2] = ["2001:db8:123::1", "2001:db8:123::2"];
+    let conf6 = Conf6 {
+        ntp_servers: Some(NTP.join(", ")),
+        ..Conf6::default()
+    };
+    let Some(Env { mut sb, vm, .. }) = routed(
+        "dhcpv6_ntp_servers_go_to_clients_that_ask",
+        &[],
+        conf6,
+        Binding::for_vm6,
+    ) else {
+        return;
+    };
+    let call = inform6(&mut sb, &vm, NTP_DECLARE, ", dhcp6.ntp-server");
+    let mut want = Vec::new();
+    for a in NTP {
+        want.extend([0, 1, 0, 16]);
+        want.extend(a.parse::<Ipv6Addr>().unwrap().octets());
+    }
+    let got = call.get("new_dhcp6_ntp_server").unwrap_or("");
+    if hex_bytes(got) != Some(want) {
+        sb.fail(&format!(
+            "new_dhcp6_ntp_server {got:?}: expected suboption 1 with {NTP:?}; dhclient -6 got:\n{}",
+            call.dump()
+        ));
+    }
+    let call = inform6(&mut sb, &vm, NTP_DECLARE, "");
+    if call.get("new_dhcp6_ntp_server").is_some()
+        || call.get("new_dhcp6_name_servers") != Some(NAMESERVERS6.join(" ").as_str())
+    {
+        sb.fail(&format!(
+            "a client that does not ask: no option 56, the DNS servers; dhclient -6 got:\n{}",
+            call.dump()
+        ));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Periodic RAs.
 

@@ -597,6 +597,8 @@ pub struct Conf6 {
     pub dhcpv6: bool,
     pub nameservers: String,
     pub domains: Option<String>,
+    /// `ntp_servers`; `None` leaves the key out.
+    pub ntp_servers: Option<String>,
 }
 
 impl Default for Conf6 {
@@ -606,6 +608,7 @@ impl Default for Conf6 {
             dhcpv6: true,
             nameservers: NAMESERVERS6.join(", "),
             domains: Some(DOMAIN.into()),
+            ntp_servers: None,
         }
     }
 }
@@ -722,6 +725,9 @@ impl Conf {
         if let Some(domains) = &c6.domains {
             let _ = writeln!(s, "domains = {domains}");
         }
+        if let Some(ntp) = &c6.ntp_servers {
+            let _ = writeln!(s, "ntp_servers = {ntp}");
+        }
     }
 }
 
@@ -740,6 +746,8 @@ pub struct Binding {
     pub subnet6: Option<String>,
     pub gateway6: Option<String>,
     pub eui64: Option<String>,
+    /// NAMESERVERS6, as written.
+    pub nameservers6: Option<String>,
 }
 
 impl Binding {
@@ -758,6 +766,7 @@ impl Binding {
             subnet6: None,
             gateway6: None,
             eui64: None,
+            nameservers6: None,
         }
     }
 
@@ -789,6 +798,7 @@ impl Binding {
             ("SUBNET6", &self.subnet6),
             ("GATEWAY6", &self.gateway6),
             ("EUI64", &self.eui64),
+            ("NAMESERVERS6", &self.nameservers6),
         ] {
             if let Some(v) = value {
                 let _ = writeln!(s, "{key}={v}");
@@ -1649,14 +1659,27 @@ impl Sandbox {
     /// own files, giving up after `timeout_s`. eth0's link-local must be past DAD (dhclient
     /// binds to it): see [`Sandbox::wait_link_local`].
     pub fn dhclient6(&mut self, vm: &Vm, timeout_s: u32) -> DhId {
+        self.dhclient6_with(vm, timeout_s, "", "")
+    }
+
+    /// [`Sandbox::dhclient6`] with more dhclient.conf: `declare` before the request (an
+    /// `option NAME code N = TYPE;` for an option dhclient has no name for), `request` more
+    /// options (`, dhcp6.NAME` items appended to its request statement, which is its ORO).
+    pub fn dhclient6_with(
+        &mut self,
+        vm: &Vm,
+        timeout_s: u32,
+        declare: &str,
+        request: &str,
+    ) -> DhId {
         let id = DhId(self.dhclients.len());
         let dir = self.dir.join(format!("dhclient-{}", id.0));
         fs::create_dir_all(&dir).expect("mkdir dhclient dir");
         fs::write(dir.join("dhclient.leases"), "").expect("lease file");
         let conf = format!(
             "# dhclient.conf of the nfdhcpd end-to-end tests (DHCPv6)\n\
-             timeout {timeout_s};\ninitial-interval 1;\n\
-             request dhcp6.name-servers, dhcp6.domain-search;\n"
+             timeout {timeout_s};\ninitial-interval 1;\n{declare}\n\
+             request dhcp6.name-servers, dhcp6.domain-search{request};\n"
         );
         self.spawn_dhclient(vm, id, dir, &conf, &["-6", "-S"])
     }
