@@ -69,11 +69,13 @@ const CONF: &str = "[general]\nrate_limit = 0\nuser = root\n\
     [dhcp]\nenable_dhcp = yes\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
     nameservers = 192.0.2.2, 192.0.2.3\ndomain = example.com\n\
     [ipv6]\nenable_ipv6 = yes\nrs_queue = 43\nns_queue = 44\ndhcpv6_queue = 45\n\
-    nameservers = 2001:db8:100::1, 2001:db8:200::2\ndomains = example.com\n";
+    nameservers = 2001:db8:100::1, 2001:db8:200::2\ndomains = example.com\n\
+    ntp_servers = 2001:db8:100::123\n";
 
 const BINDING: &str = "INDEV=tap0\nIP=192.0.2.100\nMAC=02:00:5e:10:00:01\n\
     HOSTNAME=testing-vm\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n\
-    SUBNET6=2001:db8:aaaa:bbbb::/64\nGATEWAY6=2001:db8:aaaa:bbbb::1\n";
+    SUBNET6=2001:db8:aaaa:bbbb::/64\nGATEWAY6=2001:db8:aaaa:bbbb::1\n\
+    NAMESERVERS6=2001:db8:53::1\n";
 
 /// The snapshot and config a worker reads, from a real registry over a temp state dir.
 fn world() -> (SharedSnapshot, Config) {
@@ -171,7 +173,7 @@ fn info_request() -> Vec<u8> {
     let mut m = vec![11, 0x12, 0x34, 0x56];
     m.extend_from_slice(&[0, 1, 0, 10, 0, 3, 0, 1]); // client id: DUID-LL
     m.extend_from_slice(&VM_MAC.0);
-    m.extend_from_slice(&[0, 6, 0, 4, 0, 23, 0, 24]); // ORO: DNS servers, domain list
+    m.extend_from_slice(&[0, 6, 0, 6, 0, 23, 0, 24, 0, 56]); // ORO: DNS, domains, NTP
     m.extend_from_slice(&[0, 8, 0, 2, 0, 0]); // elapsed time
     let mut buf = vec![0u8; 1514];
     let off = frame::IPV6_UDP_PAYLOAD_OFFSET;

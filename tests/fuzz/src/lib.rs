@@ -324,12 +324,13 @@ pub const HOST_MAC: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x10, 0x00, 0x01]);
 
 /// A binding for the captured VM that every request kind can be answered from: the address
 /// the scapy OFFER gave (192.0.2.50 from 192.0.2.1), a router, IPv6, a host name with a
-/// domain.
+/// domain, per-VM IPv6 nameservers.
 pub fn binding_full() -> Binding {
     file::parse(
         "tap0",
         "MAC=52:54:00:12:34:56\nIP=192.0.2.50\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n\
-         HOSTNAME=vm1.example.org\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n",
+         HOSTNAME=vm1.example.org\nSUBNET6=2001:db8:1::/64\nGATEWAY6=2001:db8:1::1\n\
+         NAMESERVERS6=2001:db8:53::1\n",
     )
     .expect("valid binding")
 }
