@@ -420,6 +420,28 @@ fn unbooted_vm(test: &str, extra: &[&'static str]) -> Option<(Sandbox, Vm, Ipv6A
     Some((sb, vm, router))
 }
 
+/// rdnssd in the VM: the RDNSS client, fed by the kernel with the RDNSS of every RA it
+/// accepts; its resolv.conf (returned) in our temp dir, no merge hook.
+fn start_rdnssd(sb: &mut Sandbox, vm: &Vm) -> (std::sync::Arc<LogBuf>, std::path::PathBuf) {
+    let rd = sb.dir.join("rdnssd");
+    std::fs::create_dir_all(&rd).expect("mkdir rdnssd");
+    let resolv = rd.join("resolv.conf");
+    let pidfile = rd.join("rdnssd.pid");
+    let (resolv_s, pid_s) = (resolv.display().to_string(), pidfile.display().to_string());
+    let netns = vm.netns.clone();
+    let rdnssd = sb.spawn_in(
+        &netns,
+        "rdnssd",
+        &["rdnssd", "-f", "-u", "root", "-r", &resolv_s, "-p", &pid_s],
+    );
+    sb.wait_until(
+        "rdnssd started (its pid file)",
+        Duration::from_secs(5),
+        || Path::new(&pidfile).exists().then_some(()),
+    );
+    (rdnssd, resolv)
+}
+
 /// The "done when" criterion: a VM in a fresh namespace with only the kernel's defaults has
 /// its global address, its default route and its DNS servers (rdnssd, fed by the kernel with
 /// the RA's RDNSS) within 3 s of `ip link set eth0 up`.
@@ -464,23 +486,7 @@ fn fresh_vm_is_configured_within_3_seconds() {
         }
     }
 
-    // rdnssd: the RDNSS client; its resolv.conf in our temp dir, no merge hook.
-    let rd = sb.dir.join("rdnssd");
-    std::fs::create_dir_all(&rd).expect("mkdir rdnssd");
-    let resolv = rd.join("resolv.conf");
-    let pidfile = rd.join("rdnssd.pid");
-    let (resolv_s, pid_s) = (resolv.display().to_string(), pidfile.display().to_string());
-    let netns = vm.netns.clone();
-    let rdnssd = sb.spawn_in(
-        &netns,
-        "rdnssd",
-        &["rdnssd", "-f", "-u", "root", "-r", &resolv_s, "-p", &pid_s],
-    );
-    sb.wait_until(
-        "rdnssd started (its pid file)",
-        Duration::from_secs(5),
-        || Path::new(&pidfile).exists().then_some(()),
-    );
+    let (rdnssd, resolv) = start_rdnssd(&mut sb, &vm);
 
     let want = slaac_address(&vm.mac);
     let via = format!("default via {router} dev eth0 proto ra");
@@ -821,6 +827,61 @@ fn per_vm_nameservers6_reach_rdisc6_and_dhclient6() {
     );
     let ra = must_rdisc6(&sb, &vm);
     expect_all(&sb, &ra, "Recursive DNS server", &NAMESERVERS6);
+}
+
+/// Bridged (INDEV=br0), NAMESERVERS6 in the binding: rdisc6's RDNSS lines, the kernel's
+/// (rdnssd's resolv.conf, from the RA the kernel accepted) and dhclient -6's name servers
+/// are the binding's, not `[ipv6] nameservers`.
+#[test]
+fn bridged_per_vm_nameservers6_reach_rdisc6_rdnssd_and_dhclient6() {
+    let Some(Env { mut sb, vm, .. }) = start(
+        "bridged_per_vm_nameservers6_reach_rdisc6_rdnssd_and_dhclient6",
+        &["rdnssd"],
+        Topo::Bridged,
+        Conf6::default(),
+        |vm| Binding {
+            nameservers6: Some(VM_NAMESERVERS6.join(",")),
+            ..Binding::for_vm6(vm)
+        },
+    ) else {
+        return;
+    };
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let (rdnssd, resolv) = start_rdnssd(&mut sb, &vm);
+    // rdisc6's RS brings an RA, which the kernel accepts too and hands rdnssd.
+    let ra = must_rdisc6(&sb, &vm);
+    expect_all(&sb, &ra, "Recursive DNS server", &VM_NAMESERVERS6);
+    let servers = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("nameserver "))
+            .map(|a| a.trim().to_string())
+            .collect()
+    };
+    let mut got = sb.wait_until(
+        "two nameservers in rdnssd's resolv.conf",
+        Duration::from_secs(5),
+        || {
+            let text = std::fs::read_to_string(&resolv).unwrap_or_default();
+            let got = servers(&text);
+            (got.len() >= VM_NAMESERVERS6.len()).then_some(got)
+        },
+    );
+    let mut want: Vec<String> = VM_NAMESERVERS6.iter().map(|a| a.to_string()).collect();
+    want.sort();
+    got.sort();
+    if got != want {
+        sb.fail(&format!(
+            "rdnssd's resolv.conf: {got:?}, expected {want:?}; rdnssd:\n{}",
+            rdnssd.text()
+        ));
+    }
+    let call = inform6(&mut sb, &vm, "", "");
+    if call.get("new_dhcp6_name_servers") != Some(VM_NAMESERVERS6.join(" ").as_str()) {
+        sb.fail(&format!(
+            "new_dhcp6_name_servers: expected {VM_NAMESERVERS6:?}; dhclient -6 got:\n{}",
+            call.dump()
+        ));
+    }
 }
 
 /// The NTP servers' option as dhclient prints an option it only knows by code: the
