@@ -1158,3 +1158,75 @@ fn bridged_slaac_rdisc6_ndisc6_dhcpv6() {
     expect_no_na(&sb, &vm, "2001:db8:ffff::1");
     dhcpv6_runs(&mut sb, &vm, &indev_mac);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 10. `-t` and the IPv6 options.
+
+/// `nfdhcpd -t -c CONFIG`: exit status and what it printed.
+fn check_config(sb: &Sandbox, config: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
+        .args(["-t", "-c"])
+        .arg(config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| sb.fail(&format!("cannot run nfdhcpd -t: {e}")));
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+/// `-t` parses binding files with the daemon's parser: a bad NAMESERVERS6 is a warning
+/// naming the file, line and key (the binding is served: exit 0); a bad `ntp_servers` is a
+/// problem naming the section, key and value (exit 1).
+#[test]
+fn check_config_names_bad_nameservers6_and_ntp_servers() {
+    let Some(sb) = Sandbox::start_test(
+        "check_config_names_bad_nameservers6_and_ntp_servers",
+        Needs::base(),
+    ) else {
+        return;
+    };
+    let vm = Vm {
+        netns: String::new(),
+        tap: "tap0".into(),
+        mac: "02:00:5e:10:00:01".into(),
+    };
+    let b = Binding {
+        nameservers6: Some("2001:db8:53::1, 2001:db8::zz".into()),
+        ..Binding::for_vm6(&vm)
+    };
+    sb.write_binding("tap0", &b);
+    let good = Conf6 {
+        ntp_servers: Some("2001:db8:123::1".into()),
+        ..Conf6::default()
+    };
+    let config = sb.write_config(&Conf::ipv6_only(good));
+    let (status, out) = check_config(&sb, &config);
+    let file = sb.binding_path("tap0").display().to_string();
+    let warning = format!("{file}: warning: line 10: NAMESERVERS6: ");
+    if status != Some(0)
+        || !out
+            .lines()
+            .any(|l| l.starts_with(&warning) && l.contains("\"2001:db8::zz\""))
+        || !out.contains("1 binding files OK, 0 with problems")
+    {
+        sb.fail(&format!(
+            "-t with a bad NAMESERVERS6: expected exit 0 and `{warning}...`: {status:?}\n{out}"
+        ));
+    }
+    let bad = Conf6 {
+        ntp_servers: Some("ntp.example.org".into()),
+        ..Conf6::default()
+    };
+    let config = sb.write_config(&Conf::ipv6_only(bad));
+    let (status, out) = check_config(&sb, &config);
+    let head = format!(
+        "{}: [ipv6] ntp_servers = \"ntp.example.org\": ",
+        config.display()
+    );
+    if status != Some(1) || !out.lines().any(|l| l.starts_with(&head)) {
+        sb.fail(&format!(
+            "-t with a bad ntp_servers: expected exit 1 and `{head}...`: {status:?}\n{out}"
+        ));
+    }
+}
