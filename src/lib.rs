@@ -3,6 +3,7 @@
 //! `wire` holds pure packet formats, `reply` pure policy, `binding` the binding files and the
 //! snapshot table; only `worker`, `sender` and `binding::watch` touch the kernel.
 
+pub mod announce;
 pub mod binding;
 pub mod check;
 pub mod cli;

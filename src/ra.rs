@@ -5,7 +5,11 @@
 //! channel, and so does a VM whose IPv6 stack is coming up (see [`Change::Probe`]). The thread
 //! sleeps in `recv_timeout` between rounds: no other wake-ups. One interface that cannot be
 //! served never stops the round.
+//!
+//! A [`Change::Changed`] also brings the binding's announcements (gratuitous ARP, unsolicited
+//! NAs; see [`crate::announce`]), in the same hand-over to the sender as its RA.
 
+use crate::announce::{self, Announcement};
 use crate::binding::snapshot::{Change, Entry, SharedSnapshot};
 use crate::config::Config;
 use crate::reply::ndp::{self, RaSettings};
@@ -67,7 +71,7 @@ impl RaTimer {
             };
             let wait = next_round.saturating_duration_since(Instant::now());
             match self.changes.recv_timeout(wait) {
-                Ok(Change::Changed(ifindex)) => self.advertise_one(ifindex),
+                Ok(Change::Changed(ifindex)) => self.changed(ifindex),
                 Ok(Change::Probe(ifindex)) => {
                     if probes.allow(ifindex, Instant::now()) {
                         self.advertise_one(ifindex);
@@ -104,6 +108,51 @@ impl RaTimer {
             self.send.send_periodic(chunk);
         }
         log::debug!("periodic RA round sent={sent}");
+    }
+
+    /// An entry became active or changed: its RA and its announcements, at once.
+    fn changed(&self, ifindex: u32) {
+        let snapshot = self.snapshot.load();
+        let Some(entry) = snapshot.active(ifindex) else {
+            return;
+        };
+        let mut frames = Vec::with_capacity(4);
+        if entry.running && entry.binding.subnet6.is_some() {
+            frames.extend(self.advertise(entry));
+        }
+        let config = self.config.load();
+        for what in announce::announcements(entry, &config) {
+            frames.extend(self.announcement(entry, what));
+        }
+        if !frames.is_empty() {
+            self.send.send_periodic(frames);
+        }
+    }
+
+    /// The frame of one announcement, counted.
+    fn announcement(&self, entry: &Entry, what: Announcement) -> Option<Frame> {
+        let mut buf = self.send.buffer();
+        match what.emit(entry.host_mac, &mut buf[..]) {
+            Ok(len) => {
+                Stats::bump(match what {
+                    Announcement::Garp(_) => &self.stats.garp_sent,
+                    Announcement::Na(_) => &self.stats.na_unsolicited,
+                });
+                Some(Frame {
+                    ifindex: entry.ifindex,
+                    len,
+                    buf,
+                })
+            }
+            Err(why) => {
+                log::debug!(
+                    "no announcement tap={} what={what:?} reason={}",
+                    entry.binding.tap,
+                    why.as_str()
+                );
+                None
+            }
+        }
     }
 
     fn advertise_one(&self, ifindex: u32) {

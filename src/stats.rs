@@ -42,6 +42,9 @@ counters! {
     ra_periodic,
     na_sent,
     dhcp6_reply,
+    // Announcements of a binding that appeared or moved (see `announce`).
+    garp_sent,
+    na_unsolicited,
     // Why a packet from a bound interface got no reply.
     drop_rate_limited,
     drop_malformed,

@@ -362,6 +362,7 @@ impl Registry {
     /// change once.
     fn publish(&mut self, taps: impl IntoIterator<Item = String>) {
         let mut table = self.shared.load().by_ifindex.clone();
+        let mut kicks = Vec::new();
         for tap in taps {
             let new = self
                 .files
@@ -377,7 +378,7 @@ impl Registry {
                     table.remove(&old.ifindex());
                 }
             }
-            self.note_change(&tap, old.as_deref(), new.as_deref());
+            kicks.extend(self.note_change(&tap, old.as_deref(), new.as_deref()));
             match new {
                 Some(slot) => {
                     table.insert(slot.ifindex(), Arc::clone(&slot));
@@ -389,19 +390,25 @@ impl Registry {
             }
         }
         self.shared.store(Arc::new(Snapshot { by_ifindex: table }));
+        // Only now: the RA timer looks the entry up in the snapshot it loads, so a kick sent
+        // before the store could find the old one (or none) and send nothing.
+        if let Some(changes) = &self.changes {
+            for ifindex in kicks {
+                let _ = changes.try_send(Change::Changed(ifindex));
+            }
+        }
     }
 
-    /// Logs a tap's transition (active, changed, inactive) and kicks the RA timer.
-    fn note_change(&mut self, tap: &str, old: Option<&Slot>, new: Option<&Slot>) {
+    /// Logs a tap's transition (active, changed, inactive); the ifindex the RA timer is to
+    /// be kicked for (once the snapshot holds the new entry), if any.
+    fn note_change(&mut self, tap: &str, old: Option<&Slot>, new: Option<&Slot>) -> Option<u32> {
         match new {
             Some(slot) => {
                 self.inactive.remove(tap);
                 if old != Some(slot) {
                     let level = self.level(Kind::Active, log::Level::Info);
                     log_active(slot, level);
-                    if let (Some(changes), Some(entry)) = (&self.changes, slot.active()) {
-                        let _ = changes.try_send(Change::Changed(entry.ifindex));
-                    }
+                    return slot.active().map(|entry| entry.ifindex);
                 }
             }
             None if self.files.contains_key(tap) => {
@@ -417,6 +424,7 @@ impl Registry {
                 self.inactive.remove(tap);
             }
         }
+        None
     }
 
     fn resolve(&self, binding: &Arc<Binding>) -> Option<Slot> {

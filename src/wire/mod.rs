@@ -86,6 +86,7 @@ macro_rules! flag_set {
     };
 }
 
+pub mod arp;
 mod bytes;
 pub mod dhcp4;
 pub mod dhcp6;
