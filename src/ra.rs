@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::reply::ndp::{self, RaSettings};
 use crate::sender::{Frame, SendHandle, PERIODIC_CHUNK};
 use crate::stats::Stats;
+use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::HashMap;
@@ -24,6 +25,35 @@ use std::time::{Duration, Instant};
 /// RFC 4861 §10 MIN_DELAY_BETWEEN_RAS: the least time between two multicast RAs sent because
 /// a host asked; here, between two RAs that DAD probes bring to one tap.
 pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(3);
+
+/// What each tap was last announced with (INDEV's MAC and the announcements): a binding
+/// file rewritten a thousand times a second must not bring a thousand gratuitous ARPs.
+#[derive(Default)]
+struct Announced {
+    last: HashMap<u32, (MacAddr, Vec<Announcement>)>,
+}
+
+impl Announced {
+    /// Whether `what` from `mac` differs from what `ifindex` was last announced with; if so,
+    /// it is noted as announced.
+    fn is_new(&mut self, ifindex: u32, mac: MacAddr, what: &[Announcement]) -> bool {
+        if self
+            .last
+            .get(&ifindex)
+            .is_some_and(|(m, w)| *m == mac && w == what)
+        {
+            return false;
+        }
+        self.last.insert(ifindex, (mac, what.to_vec()));
+        true
+    }
+
+    /// Forgets taps that are no longer bound (a re-created tap has a new ifindex).
+    fn prune(&mut self, snapshot: &crate::binding::snapshot::Snapshot) {
+        self.last
+            .retain(|ifindex, _| snapshot.active(*ifindex).is_some());
+    }
+}
 
 /// When each interface last got an RA for a [`Change::Probe`].
 #[derive(Default)]
@@ -63,6 +93,7 @@ impl RaTimer {
     pub fn run(self) {
         let mut next_round = Instant::now();
         let mut probes = ProbeLimit::default();
+        let mut announced = Announced::default();
         loop {
             let period = match self.config.load().live.ipv6.as_ref() {
                 Some(v6) => Duration::from_secs(u64::from(v6.ra_period)),
@@ -71,7 +102,7 @@ impl RaTimer {
             };
             let wait = next_round.saturating_duration_since(Instant::now());
             match self.changes.recv_timeout(wait) {
-                Ok(Change::Changed(ifindex)) => self.changed(ifindex),
+                Ok(Change::Changed(ifindex)) => self.changed(ifindex, &mut announced),
                 Ok(Change::Probe(ifindex)) => {
                     if probes.allow(ifindex, Instant::now()) {
                         self.advertise_one(ifindex);
@@ -79,6 +110,7 @@ impl RaTimer {
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     probes.prune(Instant::now());
+                    announced.prune(&self.snapshot.load());
                     self.round();
                     next_round = Instant::now() + period;
                 }
@@ -110,8 +142,9 @@ impl RaTimer {
         log::debug!("periodic RA round sent={sent}");
     }
 
-    /// An entry became active or changed: its RA and its announcements, at once.
-    fn changed(&self, ifindex: u32) {
+    /// An entry became active or changed: its RA, and its announcements when they are new
+    /// for this tap (a binding rewritten for another reason announces nothing again).
+    fn changed(&self, ifindex: u32, announced: &mut Announced) {
         let snapshot = self.snapshot.load();
         let Some(entry) = snapshot.active(ifindex) else {
             return;
@@ -121,8 +154,11 @@ impl RaTimer {
             frames.extend(self.advertise(entry));
         }
         let config = self.config.load();
-        for what in announce::announcements(entry, &config) {
-            frames.extend(self.announcement(entry, what));
+        let wanted = announce::announcements(entry, &config);
+        if announced.is_new(ifindex, entry.host_mac, &wanted) {
+            for &what in &wanted {
+                frames.extend(self.announcement(entry, what));
+            }
         }
         if !frames.is_empty() {
             self.send.send_periodic(frames);
@@ -194,6 +230,22 @@ impl RaTimer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn announcements_only_when_new_for_the_tap() {
+        let mut a = Announced::default();
+        let mac = MacAddr([2, 0, 0, 0, 0, 1]);
+        let garp = [Announcement::Garp("192.0.2.1".parse().unwrap())];
+        assert!(a.is_new(7, mac, &garp));
+        assert!(!a.is_new(7, mac, &garp), "the same again: nothing");
+        assert!(a.is_new(8, mac, &garp), "per tap");
+        assert!(
+            a.is_new(7, MacAddr([2, 0, 0, 0, 0, 2]), &garp),
+            "INDEV's MAC changed"
+        );
+        let more = [garp[0], Announcement::Na("fe80::1".parse().unwrap())];
+        assert!(a.is_new(7, MacAddr([2, 0, 0, 0, 0, 2]), &more), "IPv6 came");
+    }
 
     #[test]
     fn probes_get_one_ra_per_min_delay_per_interface() {

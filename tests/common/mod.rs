@@ -2146,9 +2146,9 @@ impl Sandbox {
     /// Waits until the daemon has read every packet the NFQUEUE rules queued (per queue, its
     /// `*_packets` counter equals the rules' count, and the rules stopped counting) and its
     /// sender has handled every reply built (`sent + send_errors + reply_queue_full` equals
-    /// the replies plus periodic RAs). Returns the counters and the rules' counts then. A
-    /// daemon that lost packets (the kernel failed open past it) never settles: the test
-    /// fails with both sides.
+    /// the replies plus periodic RAs and announcements). Returns the counters and the rules'
+    /// counts then. A daemon that lost packets (the kernel failed open past it) never
+    /// settles: the test fails with both sides.
     pub fn settle_counters(
         &mut self,
         timeout: Duration,
@@ -2161,8 +2161,11 @@ impl Sandbox {
             let read_all = QUEUE_KINDS.iter().all(|(q, kind, _, _)| {
                 ctr(&c, &format!("{kind}_packets")) == rules.get(q).copied().unwrap_or(0)
             });
-            let built: u64 =
-                REPLY_COUNTERS.iter().map(|k| ctr(&c, k)).sum::<u64>() + ctr(&c, "ra_periodic");
+            let built: u64 = REPLY_COUNTERS.iter().map(|k| ctr(&c, k)).sum::<u64>()
+                + ["ra_periodic", "garp_sent", "na_unsolicited"]
+                    .iter()
+                    .map(|k| ctr(&c, k))
+                    .sum::<u64>();
             let handled = ctr(&c, "sent") + ctr(&c, "send_errors") + ctr(&c, "reply_queue_full");
             if rules == again && read_all && built == handled {
                 return (c, rules);
@@ -2170,7 +2173,7 @@ impl Sandbox {
             if Instant::now() >= deadline {
                 self.fail(&format!(
                     "the daemon's counters never matched the kernel's within {timeout:?}: \
-                     NFQUEUE rules queued {rules:?}; replies built {built} (incl. periodic RAs) \
+                     NFQUEUE rules queued {rules:?}; replies built {built} (incl. periodic RAs and announcements) \
                      but sent+send_errors+reply_queue_full = {handled}; counters {c:?}"
                 ));
             }
