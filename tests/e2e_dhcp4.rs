@@ -442,6 +442,116 @@ fn private_binding_has_no_router() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 13: routes (121), search list (119), per-VM overrides, the client identifier (61).
+
+/// dhclient's script installed `want` in the VM's routing table (`ip -4 route`).
+fn expect_routes(sb: &Sandbox, vm: &Vm, want: &[&str]) {
+    let table = sb.vm_must(vm, "ip -4 route show dev eth0");
+    for route in want {
+        if !table.lines().any(|l| l.trim() == *route) {
+            sb.fail(&format!(
+                "the VM has no route {route:?}; its table:\n{table}"
+            ));
+        }
+    }
+}
+
+/// A routed /32 VM whose gateway is off its subnet gets option 121 with the on-link host
+/// route to the gateway and the default route through it, plus ROUTES: installed by the
+/// client, traffic off the link goes via the gateway.
+#[test]
+fn routed_32_vm_gets_classless_routes_and_a_working_default_route() {
+    let bind = |vm: &Vm| Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        gateway: GATEWAY.into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "routed_32_vm_gets_classless_routes_and_a_working_default_route",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    let vm = &vms[0];
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(vm, &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some("198.51.100.7"));
+    check(&sb, &lease, "new_subnet_mask", Some("255.255.255.255"));
+    check(&sb, &lease, "applied", Some("0"));
+    check(&sb, &lease, "routes_applied", Some("0"));
+    expect_routes(
+        &sb,
+        vm,
+        &[
+            "192.0.2.1 scope link",
+            "default via 192.0.2.1",
+            "203.0.113.0/25 via 192.0.2.1",
+        ],
+    );
+    let got = sb.vm_must(vm, "ip -4 route get 203.0.113.9");
+    if !got.contains("via 192.0.2.1 dev eth0") {
+        sb.fail(&format!("203.0.113.9 is not routed via the gateway: {got}"));
+    }
+}
+
+/// NAMESERVERS, DOMAIN and DOMAIN_SEARCH of the binding win over the config and reach the
+/// client's script; the client identifier it sends comes back (RFC 6842).
+#[test]
+fn per_vm_dns_options_and_client_identifier_reach_dhclient() {
+    let bind = |vm: &Vm| Binding {
+        extra: vec![
+            "NAMESERVERS=198.51.100.53, 203.0.113.53".into(),
+            "DOMAIN=vm.example.net".into(),
+            "DOMAIN_SEARCH=eng.example.net, example.net".into(),
+        ],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "per_vm_dns_options_and_client_identifier_reach_dhclient",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    let opts = DhcpOpts {
+        extra_conf: format!(
+            "{DHCLIENT_ASK_ROUTES}send dhcp-client-identifier \"vm-7\";\n\
+             also request dhcp-client-identifier;\n"
+        ),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[0], &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(
+        &sb,
+        &lease,
+        "new_domain_name_servers",
+        Some("198.51.100.53 203.0.113.53"),
+    );
+    check(&sb, &lease, "new_domain_name", Some("vm.example.net"));
+    check(
+        &sb,
+        &lease,
+        "new_domain_search",
+        Some("eng.example.net. example.net."),
+    );
+    check(&sb, &lease, "new_dhcp_client_identifier", Some("vm-7"));
+    // On-subnet gateway, no ROUTES: no option 121, the default route from option 3.
+    check(&sb, &lease, "new_rfc3442_classless_static_routes", None);
+    expect_routes(&sb, &vms[0], &["default via 192.0.2.1"]);
+}
+
 #[test]
 fn mtu_binding_sets_interface_mtu() {
     let bind = |vm: &Vm| Binding {

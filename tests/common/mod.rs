@@ -740,6 +740,8 @@ pub struct Binding {
     pub subnet6: Option<String>,
     pub gateway6: Option<String>,
     pub eui64: Option<String>,
+    /// More `KEY=VALUE` lines, written after the others (ROUTES, NAMESERVERS, ...).
+    pub extra: Vec<String>,
 }
 
 impl Binding {
@@ -758,6 +760,7 @@ impl Binding {
             subnet6: None,
             gateway6: None,
             eui64: None,
+            extra: Vec::new(),
         }
     }
 
@@ -793,6 +796,9 @@ impl Binding {
             if let Some(v) = value {
                 let _ = writeln!(s, "{key}={v}");
             }
+        }
+        for line in &self.extra {
+            let _ = writeln!(s, "{line}");
         }
         s
     }
@@ -909,7 +915,16 @@ pub struct DhcpOpts {
     /// dhclient.conf `reboot`: seconds in INIT-REBOOT before falling back to DISCOVER.
     pub reboot_s: u32,
     pub lease_file: LeaseFile,
+    /// More dhclient.conf statements, after the others (e.g. [`DHCLIENT_ASK_ROUTES`], `send
+    /// dhcp-client-identifier ...;`).
+    pub extra_conf: String,
 }
+
+/// dhclient.conf lines that ask for option 121 (not built into ISC dhclient; Debian's
+/// sample declares it the same way) and option 119.
+pub const DHCLIENT_ASK_ROUTES: &str =
+    "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n\
+     also request rfc3442-classless-static-routes, domain-search;\n";
 
 impl Default for DhcpOpts {
     fn default() -> DhcpOpts {
@@ -917,6 +932,7 @@ impl Default for DhcpOpts {
             timeout_s: 20,
             reboot_s: 10,
             lease_file: LeaseFile::Fresh,
+            extra_conf: String::new(),
         }
     }
 }
@@ -933,12 +949,40 @@ impl DhcpOpts {
 
 /// The `-sf` script: records every call as a block (`reason=..`, the `new_*`/`old_*`
 /// variables, `applied=<status of the ip commands>`, `END`) after applying the address and
-/// MTU, so a block in the log means eth0 is already configured. TIMEOUT exits 1 so dhclient
+/// MTU, so a block in the log means eth0 is already configured. Routes are applied as
+/// Debian's dhclient-script does (the RFC 3442 routes when there are any, else a default
+/// route through the first router), their status recorded apart as `routes_applied`. TIMEOUT exits 1 so dhclient
 /// never falls back to an old lease of the lease file.
 const DHCLIENT_SCRIPT: &str = r#"#!/bin/sh
 # dhclient -sf script of the nfdhcpd end-to-end tests (tests/common/mod.rs).
 log="$(dirname "$0")/script.log"
 applied=0
+routes_applied=0
+# As Debian's rfc3442-classless-routes hook: width, significant octets, router; 0.0.0.0
+# means on the link.
+apply_routes() {
+  if [ -n "$new_rfc3442_classless_static_routes" ]; then
+    set -- $(echo "$new_rfc3442_classless_static_routes" | tr ',' ' ')
+    while [ $# -ge 5 ]; do
+      w=$1
+      if [ "$w" -gt 24 ]; then net="$2.$3.$4.$5"; shift 5
+      elif [ "$w" -gt 16 ]; then net="$2.$3.$4.0"; shift 4
+      elif [ "$w" -gt 8 ]; then net="$2.$3.0.0"; shift 3
+      elif [ "$w" -gt 0 ]; then net="$2.0.0.0"; shift 2
+      else net=0.0.0.0; shift 1
+      fi
+      gw="$1.$2.$3.$4"; shift 4
+      if [ "$gw" = 0.0.0.0 ]; then
+        ip -4 route replace "$net/$w" dev "$interface" || routes_applied=$?
+      else
+        ip -4 route replace "$net/$w" via "$gw" dev "$interface" || routes_applied=$?
+      fi
+    done
+  elif [ -n "$new_routers" ]; then
+    set -- $new_routers
+    ip -4 route replace default via "$1" dev "$interface" || routes_applied=$?
+  fi
+}
 case "$reason" in
   PREINIT) ip link set dev "$interface" up || applied=$? ;;
   BOUND|REBOOT)
@@ -951,10 +995,12 @@ case "$reason" in
   BOUND|REBOOT|RENEW|REBIND)
     if [ -n "$new_interface_mtu" ]; then
       ip link set dev "$interface" mtu "$new_interface_mtu" || applied=$?
-    fi ;;
+    fi
+    apply_routes ;;
 esac
 {
   echo "reason=$reason"
+  echo "routes_applied=$routes_applied"
   env | grep -E '^(new_|old_|interface=)' | LC_ALL=C sort
   echo "applied=$applied"
   echo "END"
@@ -969,8 +1015,8 @@ fn dhclient_conf(o: &DhcpOpts) -> String {
          timeout {};\ninitial-interval 1;\nreboot {};\n\
          request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers,\n  \
          host-name, interface-mtu, dhcp-lease-time, dhcp-renewal-time, dhcp-rebinding-time,\n  \
-         dhcp-server-identifier;\n",
-        o.timeout_s, o.reboot_s
+         dhcp-server-identifier;\n{}",
+        o.timeout_s, o.reboot_s, o.extra_conf
     )
 }
 
