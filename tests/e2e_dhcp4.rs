@@ -552,6 +552,49 @@ fn per_vm_dns_options_and_client_identifier_reach_dhclient() {
     expect_routes(&sb, &vms[0], &["default via 192.0.2.1"]);
 }
 
+/// A bad ROUTES entry: the binding is served without ROUTES, and one warning names the file,
+/// the line and the entry.
+#[test]
+fn bad_routes_entry_is_left_out_with_a_warning() {
+    let bind = |vm: &Vm| Binding {
+        extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.1, 203.0.113.1/24 via 192.0.2.1".into()],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "bad_routes_entry_is_left_out_with_a_warning",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    sb.wait_log(0, "binding served with a warning", BINDING_TIMEOUT);
+    let log = sb.daemon_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("binding served with a warning"))
+        .unwrap_or_default()
+        .to_string();
+    if !(line.contains("file=")
+        && line.contains("/state/tap0 line 7: ROUTES")
+        && line.contains("203.0.113.1/24 via 192.0.2.1")
+        && line.contains("has host bits set"))
+    {
+        sb.fail(&format!(
+            "the warning does not name file, line and entry: {line}"
+        ));
+    }
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[0], &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_rfc3442_classless_static_routes", None);
+    check(&sb, &lease, "new_routers", Some(GATEWAY));
+}
+
 #[test]
 fn mtu_binding_sets_interface_mtu() {
     let bind = |vm: &Vm| Binding {

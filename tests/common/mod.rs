@@ -9,7 +9,9 @@
 //! pairs, one "vm" namespace per VM holding the peer (`eth0`), the real daemon running in the
 //! host namespace and real, unmodified ISC dhclient runs in the VM namespaces. dhclient's
 //! `-sf` script is ours: it records what dhclient passes (one block per call) and applies the
-//! address and MTU to `eth0`, and never touches the machine's resolv.conf.
+//! address, MTU and routes (option 121, else the router) to `eth0`, and never touches the
+//! machine's resolv.conf. dhclient asks for option 121 and 119 only with
+//! `DhcpOpts::extra_conf` = [`DHCLIENT_ASK_ROUTES`].
 //!
 //! Every wait polls for a readiness signal (a daemon log line, a block the script wrote, a
 //! process exit) under a deadline, and fails with the daemon's stderr and everything else
