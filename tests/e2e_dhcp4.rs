@@ -595,6 +595,88 @@ fn bad_routes_entry_is_left_out_with_a_warning() {
     check(&sb, &lease, "new_routers", Some(GATEWAY));
 }
 
+/// busybox udhcpc's script: the address, then the routes of option 121 (`$staticroutes`,
+/// pairs of `net/len router`) else the router, as its sample script does; what it got is
+/// appended to `udhcpc.log` beside it.
+const UDHCPC_SCRIPT: &str = r#"#!/bin/sh
+log="$(dirname "$0")/udhcpc.log"
+case "$1" in
+  bound|renew)
+    ip -4 addr replace "$ip/$mask" dev "$interface"
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$2" = 0.0.0.0 ]; then
+          ip -4 route replace "$1" dev "$interface"
+        else
+          ip -4 route replace "$1" via "$2" dev "$interface"
+        fi
+        shift 2
+      done
+    elif [ -n "$router" ]; then
+      ip -4 route replace default via "${router%% *}" dev "$interface"
+    fi
+    env | grep -E '^(ip|mask|router|staticroutes|dns|domain|search)=' | LC_ALL=C sort >> "$log"
+    echo END >> "$log" ;;
+esac
+exit 0
+"#;
+
+/// busybox udhcpc on a routed /32 VM asks for option 121 and installs what it gets: the
+/// on-link route to the off-subnet gateway, the default route through it, ROUTES.
+#[test]
+fn udhcpc_installs_classless_routes_on_a_routed_32() {
+    let test = "udhcpc_installs_classless_routes_on_a_routed_32";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["udhcpc"])) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let b = Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &b);
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let script = sb.dir.join("udhcpc.sh");
+    std::fs::write(&script, UDHCPC_SCRIPT).expect("script");
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status()
+        .expect("chmod");
+    sb.vm_must(
+        &vm,
+        &format!(
+            "udhcpc -i eth0 -f -q -n -t 5 -T 1 -A 1 -O staticroutes -s {}",
+            script.display()
+        ),
+    );
+    let log = std::fs::read_to_string(sb.dir.join("udhcpc.log")).unwrap_or_default();
+    for want in [
+        "ip=198.51.100.7",
+        "mask=32",
+        "staticroutes=192.0.2.1/32 0.0.0.0 0.0.0.0/0 192.0.2.1 203.0.113.0/25 192.0.2.1",
+    ] {
+        if !log.lines().any(|l| l == want) {
+            sb.fail(&format!(
+                "udhcpc did not get {want:?}; its script saw:\n{log}"
+            ));
+        }
+    }
+    expect_routes(
+        &sb,
+        &vm,
+        &[
+            "192.0.2.1 scope link",
+            "default via 192.0.2.1",
+            "203.0.113.0/25 via 192.0.2.1",
+        ],
+    );
+}
+
 #[test]
 fn mtu_binding_sets_interface_mtu() {
     let bind = |vm: &Vm| Binding {

@@ -220,6 +220,7 @@ fn package_of(tool: &str) -> &'static str {
         "rdisc6" | "ndisc6" => "ndisc6",
         "rdnssd" => "rdnssd",
         "unshare" => "util-linux",
+        "udhcpc" => "udhcpc",
         _ => "?",
     }
 }
