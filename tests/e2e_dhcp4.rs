@@ -677,6 +677,62 @@ fn udhcpc_installs_classless_routes_on_a_routed_32() {
     );
 }
 
+/// dhcpcd's configuration: IPv4 only, no ARP probe of the address (it would only wait),
+/// no hooks, and the routes it installs kept when it exits.
+const DHCPCD_CONF: &str = "ipv4only\nnoarp\nnoipv4ll\npersistent\nnohook resolv.conf\n\
+    option classless_static_routes, domain_name_servers, domain_search\n";
+
+/// dhcpcd installs the option 121 routes itself (no script involved): on a routed /32 the
+/// gateway off the subnet ends up as the default route.
+#[test]
+fn dhcpcd_installs_classless_routes_on_a_routed_32() {
+    let test = "dhcpcd_installs_classless_routes_on_a_routed_32";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["dhcpcd"])) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let b = Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &b);
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let conf = sb.dir.join("dhcpcd.conf");
+    std::fs::write(&conf, DHCPCD_CONF).expect("dhcpcd.conf");
+    sb.vm_must(
+        &vm,
+        &format!(
+            "dhcpcd -f {} -c /bin/true -4 -1 -B -t 15 eth0",
+            conf.display()
+        ),
+    );
+    let addrs = addresses(&sb, &vm);
+    if !addrs.contains("198.51.100.7/32") {
+        sb.fail(&format!(
+            "dhcpcd did not configure 198.51.100.7/32:\n{addrs}"
+        ));
+    }
+    let table = sb.vm_must(&vm, "ip -4 route show dev eth0");
+    for want in [
+        "default via 192.0.2.1",
+        "203.0.113.0/25 via 192.0.2.1",
+        "192.0.2.1 ",
+    ] {
+        if !table.lines().any(|l| l.starts_with(want)) {
+            sb.fail(&format!(
+                "dhcpcd installed no {want:?}; the table:\n{table}"
+            ));
+        }
+    }
+    let got = sb.vm_must(&vm, "ip -4 route get 203.0.113.9");
+    if !got.contains("via 192.0.2.1 dev eth0") {
+        sb.fail(&format!("203.0.113.9 is not routed via the gateway: {got}"));
+    }
+}
+
 #[test]
 fn mtu_binding_sets_interface_mtu() {
     let bind = |vm: &Vm| Binding {

@@ -221,6 +221,7 @@ fn package_of(tool: &str) -> &'static str {
         "rdnssd" => "rdnssd",
         "unshare" => "util-linux",
         "udhcpc" => "udhcpc",
+        "dhcpcd" => "dhcpcd-base",
         _ => "?",
     }
 }
