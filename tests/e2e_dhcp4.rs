@@ -1,7 +1,8 @@
 //! End-to-end DHCPv4: the real daemon in a host network namespace, the real ISC dhclient in VM
 //! namespaces, the kernel's NFQUEUE path in between (DESIGN §1, §3, §4). Needs root, iproute2,
-//! iptables, isc-dhcp-client and dnsmasq-base (tests/run-all.sh installs them); without them a
-//! test says why and returns, except under CI=true where that is a failure.
+//! iptables, isc-dhcp-client and dnsmasq-base, and for two route tests udhcpc and dhcpcd-base
+//! (tests/run-all.sh installs them); without them a test says why and returns, except under
+//! CI=true where that is a failure.
 //!
 //! What a VM got is read from dhclient's own script variables (`new_*`), so every assertion is
 //! about what a real client understood, not about our own decoding of the reply.
@@ -996,6 +997,51 @@ fn bridged_lease() {
         &lease,
         "new_domain_name_servers",
         Some("192.0.2.2 192.0.2.3"),
+    );
+}
+
+/// Bridged: ROUTES and the config's `domain_search` reach a VM behind a bridge, and dhclient
+/// installs the routes (the default route with them, since 121 replaces option 3).
+#[test]
+fn bridged_routes_and_search_list() {
+    let Some(mut sb) = Sandbox::start_test("bridged_routes_and_search_list", Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    sb.add_bridge("br0");
+    sb.enslave("tap0", "br0");
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            indev: "br0".into(),
+            extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.254".into()],
+            ..Binding::for_vm(&vm)
+        },
+    );
+    let conf = Conf {
+        dhcp_extra: vec!["domain_search = eng.example.com, example.com".into()],
+        ..Conf::default()
+    };
+    sb.start_daemon(&conf);
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vm, &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(
+        &sb,
+        &lease,
+        "new_domain_search",
+        Some("eng.example.com. example.com."),
+    );
+    check(&sb, &lease, "routes_applied", Some("0"));
+    expect_routes(
+        &sb,
+        &vm,
+        &["default via 192.0.2.1", "198.51.100.0/24 via 192.0.2.254"],
     );
 }
 

@@ -591,6 +591,8 @@ pub struct Conf {
     pub pidfile: Option<PathBuf>,
     /// More `[general]` lines, verbatim (`rate_limit = 0`, ...).
     pub general_extra: Vec<String>,
+    /// More `[dhcp]` lines, verbatim (`domain_search = ...`), when DHCPv4 is on.
+    pub dhcp_extra: Vec<String>,
 }
 
 /// The `[ipv6]` section: queues 43 and 44 always, 45 when `dhcpv6` (mode slaac+dhcpv6, the
@@ -628,6 +630,7 @@ impl Default for Conf {
             user: "root".into(),
             pidfile: None,
             general_extra: Vec::new(),
+            dhcp_extra: Vec::new(),
         }
     }
 }
@@ -670,6 +673,9 @@ impl Conf {
         let _ = writeln!(s, "nameservers = {}", self.nameservers);
         if let Some(domain) = &self.domain {
             let _ = writeln!(s, "domain = {domain}");
+        }
+        for line in &self.dhcp_extra {
+            let _ = writeln!(s, "{line}");
         }
         self.render_ipv6(&mut s);
         s
