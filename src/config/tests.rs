@@ -802,3 +802,23 @@ fn dhcp_domain_search_is_encoded_once_and_checked() {
     let e = parse(Path::new("t.conf"), text).unwrap_err().to_string();
     assert!(e.contains("is not a DNS name"), "{e}");
 }
+
+#[test]
+fn dhcp_domain_search_applies_on_reload() {
+    let conf = |list: &str| {
+        let text = format!(
+            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
+             domain_search = {list}\n"
+        );
+        parse(Path::new("t.conf"), &text).unwrap().config
+    };
+    let (old, new) = (conf("example.com"), conf("example.org, example.com"));
+    assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
+    assert_eq!(
+        old.live.diff(&new.live),
+        [(
+            "dhcp.domain_search".to_string(),
+            "[\"example.org\", \"example.com\"]".to_string()
+        )]
+    );
+}

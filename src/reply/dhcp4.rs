@@ -195,7 +195,7 @@ fn write_options(
         write_lease_times(w, cfg)?;
     }
     write_network(w, entry)?;
-    write_routes(w, req, &entry.binding)?;
+    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(&entry.binding))?;
     let b = &entry.binding;
     let nameservers = if b.nameservers.is_empty() {
         &cfg.nameservers
@@ -209,9 +209,14 @@ fn write_options(
     } else {
         &b.domain_search_119
     };
-    w.option_long(option::DOMAIN_SEARCH, search)?;
+    if_room(w.option_long(option::DOMAIN_SEARCH, search))?;
     if let Some(mtu) = entry.binding.mtu {
         w.option_u16(option::MTU, mtu)?;
+    }
+    // The same routes as 249 for a client that asks for it (older Windows), last, as what
+    // gives way first.
+    if req.requested.contains(option::MS_CLASSLESS_ROUTES) {
+        if_room(w.option_routes(option::MS_CLASSLESS_ROUTES, classless_routes(b)))?;
     }
     Ok(())
 }
@@ -264,14 +269,15 @@ pub fn classless_routes(b: &Binding) -> impl Iterator<Item = Route> + Clone + '_
         .chain(listed)
 }
 
-/// Option 121, and the same as 249 for a client that asks for 249 (older Windows).
-fn write_routes(w: &mut ReplyWriter<'_>, req: &Request, b: &Binding) -> Result<(), WireError> {
-    let routes = classless_routes(b);
-    w.option_routes(option::CLASSLESS_ROUTES, routes.clone())?;
-    if req.requested.contains(option::MS_CLASSLESS_ROUTES) {
-        w.option_routes(option::MS_CLASSLESS_ROUTES, routes)?;
+/// For the options a reply can do without (249 repeats 121; 119 is a convenience): left out
+/// when the frame has no room left, which only the largest of everything together (a
+/// 255-byte client identifier, full ROUTES asked for twice, a 510-byte search list) reaches.
+/// The writer writes nothing of an option that does not fit.
+fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
+    match written {
+        Err(WireError::BufferTooSmall) => Ok(()),
+        other => other,
     }
-    Ok(())
 }
 
 /// Options 12 and 15: HOSTNAME as given; the domain from DOMAIN, else the config, else the
@@ -857,5 +863,39 @@ mod tests {
             &cfg(),
         );
         assert_eq!(opt(&a.unwrap().msg, OptionCode::ClientIdentifier), None);
+    }
+
+    #[test]
+    fn largest_reply_still_goes_out() {
+        let routes = vec!["203.0.113.0/25 via 192.0.2.1"; 26].join(", ");
+        let search: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(60))).collect();
+        let mut b = binding_with(&format!(
+            "ROUTES={routes}\nDOMAIN_SEARCH={}",
+            search.join(",")
+        ));
+        b.ip = Some(v4("198.51.100.7"));
+        b.subnet = Some("198.51.100.7/32".parse().unwrap());
+        let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::ParameterRequestList(codes));
+            m.opts_mut().insert(Opt::ClientIdentifier(vec![7; 255]));
+        });
+        let a = answer(&req, &entry(b.clone()), &cfg()).unwrap();
+        assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(28));
+        assert_eq!(
+            opt(&a.msg, OptionCode::ClientIdentifier),
+            Some(&Opt::ClientIdentifier(vec![7; 255]))
+        );
+        assert!(a.frame.len() <= 1514);
+        // 249 is what gives way: 121 and the search list are there.
+        assert_eq!(raw_option(&a.frame, 249), None);
+        assert!(opt(&a.msg, OptionCode::DomainSearch).is_some());
+        // Without the client identifier, 249 fits too.
+        let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::ParameterRequestList(codes));
+        });
+        let a = answer(&req, &entry(b), &cfg()).unwrap();
+        assert_eq!(raw_option(&a.frame, 249), raw_option(&a.frame, 121));
     }
 }
