@@ -68,6 +68,7 @@ const IFINDEX: u32 = 7;
 const CONF: &str = "[general]\nrate_limit = 0\nuser = root\n\
     [dhcp]\nenable_dhcp = yes\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
     nameservers = 192.0.2.2, 192.0.2.3\ndomain = example.com\n\
+    domain_search = eng.example.com, example.com\n\
     [ipv6]\nenable_ipv6 = yes\nrs_queue = 43\nns_queue = 44\ndhcpv6_queue = 45\n\
     nameservers = 2001:db8:100::1, 2001:db8:200::2\ndomains = example.com\n\
     ntp_servers = 2001:db8:100::123\n";
@@ -75,7 +76,8 @@ const CONF: &str = "[general]\nrate_limit = 0\nuser = root\n\
 const BINDING: &str = "INDEV=tap0\nIP=192.0.2.100\nMAC=02:00:5e:10:00:01\n\
     HOSTNAME=testing-vm\nSUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n\
     SUBNET6=2001:db8:aaaa:bbbb::/64\nGATEWAY6=2001:db8:aaaa:bbbb::1\n\
-    NAMESERVERS6=2001:db8:53::1\n";
+    NAMESERVERS6=2001:db8:53::1\n\
+    ROUTES=198.51.100.0/24 via 192.0.2.1\nDOMAIN_SEARCH=vm.example.net, example.net\n";
 
 /// The snapshot and config a worker reads, from a real registry over a temp state dir.
 fn world() -> (SharedSnapshot, Config) {
@@ -212,7 +214,13 @@ fn hot_path_allocations_per_request() {
     std::hint::black_box(vec![0u8; 16]);
     assert!(allocs() > before, "the counting allocator counts");
     let mut out = vec![0u8; 1514];
-    let discover = dhcp_packet(0x1234, &[53, 1, 1, 55, 4, 1, 3, 6, 15]);
+    // Asks for 121, 249 and 119 too, and sends a client identifier (echoed, RFC 6842).
+    let discover = dhcp_packet(
+        0x1234,
+        &[
+            53, 1, 1, 55, 7, 1, 3, 6, 15, 119, 121, 249, 61, 3, 0, 0xab, 0xcd,
+        ],
+    );
     let request = dhcp_packet(
         0x1235,
         &[53, 1, 3, 50, 4, 192, 0, 2, 100, 54, 4, 192, 0, 2, 1],

@@ -1,7 +1,8 @@
 //! End-to-end DHCPv4: the real daemon in a host network namespace, the real ISC dhclient in VM
 //! namespaces, the kernel's NFQUEUE path in between (DESIGN §1, §3, §4). Needs root, iproute2,
-//! iptables, isc-dhcp-client and dnsmasq-base (tests/run-all.sh installs them); without them a
-//! test says why and returns, except under CI=true where that is a failure.
+//! iptables, isc-dhcp-client and dnsmasq-base, and for two route tests udhcpc and dhcpcd-base
+//! (tests/run-all.sh installs them); without them a test says why and returns, except under
+//! CI=true where that is a failure.
 //!
 //! What a VM got is read from dhclient's own script variables (`new_*`), so every assertion is
 //! about what a real client understood, not about our own decoding of the reply.
@@ -442,6 +443,297 @@ fn private_binding_has_no_router() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 13: routes (121), search list (119), per-VM overrides, the client identifier (61).
+
+/// dhclient's script installed `want` in the VM's routing table (`ip -4 route`).
+fn expect_routes(sb: &Sandbox, vm: &Vm, want: &[&str]) {
+    let table = sb.vm_must(vm, "ip -4 route show dev eth0");
+    for route in want {
+        if !table.lines().any(|l| l.trim() == *route) {
+            sb.fail(&format!(
+                "the VM has no route {route:?}; its table:\n{table}"
+            ));
+        }
+    }
+}
+
+/// A routed /32 VM whose gateway is off its subnet gets option 121 with the on-link host
+/// route to the gateway and the default route through it, plus ROUTES: installed by the
+/// client, traffic off the link goes via the gateway.
+#[test]
+fn routed_32_vm_gets_classless_routes_and_a_working_default_route() {
+    let bind = |vm: &Vm| Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        gateway: GATEWAY.into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "routed_32_vm_gets_classless_routes_and_a_working_default_route",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    let vm = &vms[0];
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(vm, &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some("198.51.100.7"));
+    check(&sb, &lease, "new_subnet_mask", Some("255.255.255.255"));
+    check(&sb, &lease, "applied", Some("0"));
+    check(&sb, &lease, "routes_applied", Some("0"));
+    expect_routes(
+        &sb,
+        vm,
+        &[
+            "192.0.2.1 scope link",
+            "default via 192.0.2.1",
+            "203.0.113.0/25 via 192.0.2.1",
+        ],
+    );
+    let got = sb.vm_must(vm, "ip -4 route get 203.0.113.9");
+    if !got.contains("via 192.0.2.1 dev eth0") {
+        sb.fail(&format!("203.0.113.9 is not routed via the gateway: {got}"));
+    }
+}
+
+/// NAMESERVERS, DOMAIN and DOMAIN_SEARCH of the binding win over the config and reach the
+/// client's script; the client identifier it sends comes back (RFC 6842).
+#[test]
+fn per_vm_dns_options_and_client_identifier_reach_dhclient() {
+    let bind = |vm: &Vm| Binding {
+        extra: vec![
+            "NAMESERVERS=198.51.100.53, 203.0.113.53".into(),
+            "DOMAIN=vm.example.net".into(),
+            "DOMAIN_SEARCH=eng.example.net, example.net".into(),
+        ],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "per_vm_dns_options_and_client_identifier_reach_dhclient",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    let opts = DhcpOpts {
+        extra_conf: format!(
+            "{DHCLIENT_ASK_ROUTES}send dhcp-client-identifier \"vm-7\";\n\
+             also request dhcp-client-identifier;\n"
+        ),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[0], &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(
+        &sb,
+        &lease,
+        "new_domain_name_servers",
+        Some("198.51.100.53 203.0.113.53"),
+    );
+    check(&sb, &lease, "new_domain_name", Some("vm.example.net"));
+    check(
+        &sb,
+        &lease,
+        "new_domain_search",
+        Some("eng.example.net. example.net."),
+    );
+    check(&sb, &lease, "new_dhcp_client_identifier", Some("vm-7"));
+    // On-subnet gateway, no ROUTES: no option 121, the default route from option 3.
+    check(&sb, &lease, "new_rfc3442_classless_static_routes", None);
+    expect_routes(&sb, &vms[0], &["default via 192.0.2.1"]);
+}
+
+/// A bad ROUTES entry: the binding is served without ROUTES, and one warning names the file,
+/// the line and the entry.
+#[test]
+fn bad_routes_entry_is_left_out_with_a_warning() {
+    let bind = |vm: &Vm| Binding {
+        extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.1, 203.0.113.1/24 via 192.0.2.1".into()],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "bad_routes_entry_is_left_out_with_a_warning",
+        1,
+        &Conf::default(),
+        bind,
+    ) else {
+        return;
+    };
+    sb.wait_log(0, "binding served with a warning", BINDING_TIMEOUT);
+    let log = sb.daemon_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("binding served with a warning"))
+        .unwrap_or_default()
+        .to_string();
+    if !(line.contains("file=")
+        && line.contains("/state/tap0 line 7: ROUTES")
+        && line.contains("203.0.113.1/24 via 192.0.2.1")
+        && line.contains("has host bits set"))
+    {
+        sb.fail(&format!(
+            "the warning does not name file, line and entry: {line}"
+        ));
+    }
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[0], &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(&sb, &lease, "new_rfc3442_classless_static_routes", None);
+    check(&sb, &lease, "new_routers", Some(GATEWAY));
+}
+
+/// busybox udhcpc's script: the address, then the routes of option 121 (`$staticroutes`,
+/// pairs of `net/len router`) else the router, as its sample script does; what it got is
+/// appended to `udhcpc.log` beside it.
+const UDHCPC_SCRIPT: &str = r#"#!/bin/sh
+log="$(dirname "$0")/udhcpc.log"
+case "$1" in
+  bound|renew)
+    ip -4 addr replace "$ip/$mask" dev "$interface"
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$2" = 0.0.0.0 ]; then
+          ip -4 route replace "$1" dev "$interface"
+        else
+          ip -4 route replace "$1" via "$2" dev "$interface"
+        fi
+        shift 2
+      done
+    elif [ -n "$router" ]; then
+      ip -4 route replace default via "${router%% *}" dev "$interface"
+    fi
+    env | grep -E '^(ip|mask|router|staticroutes|dns|domain|search)=' | LC_ALL=C sort >> "$log"
+    echo END >> "$log" ;;
+esac
+exit 0
+"#;
+
+/// busybox udhcpc on a routed /32 VM asks for option 121 and installs what it gets: the
+/// on-link route to the off-subnet gateway, the default route through it, ROUTES.
+#[test]
+fn udhcpc_installs_classless_routes_on_a_routed_32() {
+    let test = "udhcpc_installs_classless_routes_on_a_routed_32";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["udhcpc"])) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let b = Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &b);
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let script = sb.dir.join("udhcpc.sh");
+    std::fs::write(&script, UDHCPC_SCRIPT).expect("script");
+    std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status()
+        .expect("chmod");
+    sb.vm_must(
+        &vm,
+        &format!(
+            "udhcpc -i eth0 -f -q -n -t 5 -T 1 -A 1 -O staticroutes -s {}",
+            script.display()
+        ),
+    );
+    let log = std::fs::read_to_string(sb.dir.join("udhcpc.log")).unwrap_or_default();
+    for want in [
+        "ip=198.51.100.7",
+        "mask=32",
+        "staticroutes=192.0.2.1/32 0.0.0.0 0.0.0.0/0 192.0.2.1 203.0.113.0/25 192.0.2.1",
+    ] {
+        if !log.lines().any(|l| l == want) {
+            sb.fail(&format!(
+                "udhcpc did not get {want:?}; its script saw:\n{log}"
+            ));
+        }
+    }
+    expect_routes(
+        &sb,
+        &vm,
+        &[
+            "192.0.2.1 scope link",
+            "default via 192.0.2.1",
+            "203.0.113.0/25 via 192.0.2.1",
+        ],
+    );
+}
+
+/// dhcpcd's configuration: IPv4 only, no ARP probe of the address (it would only wait),
+/// no hooks, and the routes it installs kept when it exits.
+const DHCPCD_CONF: &str = "ipv4only\nnoarp\nnoipv4ll\npersistent\nnohook resolv.conf\n\
+    option classless_static_routes, domain_name_servers, domain_search\n";
+
+/// dhcpcd installs the option 121 routes itself (no script involved): on a routed /32 the
+/// gateway off the subnet ends up as the default route.
+#[test]
+fn dhcpcd_installs_classless_routes_on_a_routed_32() {
+    let test = "dhcpcd_installs_classless_routes_on_a_routed_32";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["dhcpcd"])) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    let b = Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &b);
+    sb.start_daemon(&Conf::default());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let conf = sb.dir.join("dhcpcd.conf");
+    std::fs::write(&conf, DHCPCD_CONF).expect("dhcpcd.conf");
+    sb.vm_must(
+        &vm,
+        &format!(
+            "dhcpcd -f {} -c /bin/true -4 -1 -B -t 15 eth0",
+            conf.display()
+        ),
+    );
+    let addrs = addresses(&sb, &vm);
+    if !addrs.contains("198.51.100.7/32") {
+        sb.fail(&format!(
+            "dhcpcd did not configure 198.51.100.7/32:\n{addrs}"
+        ));
+    }
+    let table = sb.vm_must(&vm, "ip -4 route show dev eth0");
+    for want in [
+        "default via 192.0.2.1",
+        "203.0.113.0/25 via 192.0.2.1",
+        "192.0.2.1 ",
+    ] {
+        if !table.lines().any(|l| l.starts_with(want)) {
+            sb.fail(&format!(
+                "dhcpcd installed no {want:?}; the table:\n{table}"
+            ));
+        }
+    }
+    let got = sb.vm_must(&vm, "ip -4 route get 203.0.113.9");
+    if !got.contains("via 192.0.2.1 dev eth0") {
+        sb.fail(&format!("203.0.113.9 is not routed via the gateway: {got}"));
+    }
+}
+
 #[test]
 fn mtu_binding_sets_interface_mtu() {
     let bind = |vm: &Vm| Binding {
@@ -705,6 +997,51 @@ fn bridged_lease() {
         &lease,
         "new_domain_name_servers",
         Some("192.0.2.2 192.0.2.3"),
+    );
+}
+
+/// Bridged: ROUTES and the config's `domain_search` reach a VM behind a bridge, and dhclient
+/// installs the routes (the default route with them, since 121 replaces option 3).
+#[test]
+fn bridged_routes_and_search_list() {
+    let Some(mut sb) = Sandbox::start_test("bridged_routes_and_search_list", Needs::base()) else {
+        return;
+    };
+    let vm = sb.add_vm("tap0");
+    sb.add_bridge("br0");
+    sb.enslave("tap0", "br0");
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            indev: "br0".into(),
+            extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.254".into()],
+            ..Binding::for_vm(&vm)
+        },
+    );
+    let conf = Conf {
+        dhcp_extra: vec!["domain_search = eng.example.com, example.com".into()],
+        ..Conf::default()
+    };
+    sb.start_daemon(&conf);
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let opts = DhcpOpts {
+        extra_conf: DHCLIENT_ASK_ROUTES.into(),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vm, &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(
+        &sb,
+        &lease,
+        "new_domain_search",
+        Some("eng.example.com. example.com."),
+    );
+    check(&sb, &lease, "routes_applied", Some("0"));
+    expect_routes(
+        &sb,
+        &vm,
+        &["default via 192.0.2.1", "198.51.100.0/24 via 192.0.2.254"],
     );
 }
 

@@ -829,6 +829,47 @@ fn per_vm_nameservers6_reach_rdisc6_and_dhclient6() {
     expect_all(&sb, &ra, "Recursive DNS server", &NAMESERVERS6);
 }
 
+/// Issue 13: a binding's DOMAIN_SEARCH replaces `[ipv6] domains` in the RA's DNSSL and in
+/// DHCPv6 option 24 (as it replaces `[dhcp] domain_search` in option 119).
+#[test]
+fn per_vm_domain_search_reaches_rdisc6_and_dhclient6() {
+    let Some(Env { mut sb, vm, .. }) = routed(
+        "per_vm_domain_search_reaches_rdisc6_and_dhclient6",
+        &[],
+        Conf6::default(),
+        |vm| Binding {
+            extra: vec!["DOMAIN_SEARCH=vm.example.net, example.net".into()],
+            ..Binding::for_vm6(vm)
+        },
+    ) else {
+        return;
+    };
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let ra = must_rdisc6(&sb, &vm);
+    // rdisc6 prints a DNSSL option's names on one line.
+    let dnssl: Vec<&str> = ra
+        .text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("DNS search list"))
+        .filter_map(|l| l.trim().strip_prefix(':'))
+        .flat_map(str::split_whitespace)
+        .collect();
+    if dnssl != ["vm.example.net", "example.net"] {
+        sb.fail(&format!(
+            "rdisc6's DNSSL: {dnssl:?}; it printed:\n{}",
+            ra.text
+        ));
+    }
+    let call = inform6(&mut sb, &vm, "", "");
+    let want = "vm.example.net. example.net.";
+    if call.get("new_dhcp6_domain_search") != Some(want) {
+        sb.fail(&format!(
+            "new_dhcp6_domain_search: expected {want:?}; dhclient -6 got:\n{}",
+            call.dump()
+        ));
+    }
+}
+
 /// Bridged (INDEV=br0), NAMESERVERS6 in the binding: rdisc6's RDNSS lines, the kernel's
 /// (rdnssd's resolv.conf, from the RA the kernel accepted) and dhclient -6's name servers
 /// are the binding's, not `[ipv6] nameservers`.

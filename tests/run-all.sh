@@ -25,8 +25,8 @@ fi
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump nftables)
-TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft)
+PACKAGES=(iproute2 iptables isc-dhcp-client dnsmasq-base ndisc6 rdnssd tcpdump nftables udhcpc dhcpcd-base)
+TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft udhcpc dhcpcd)
 # tests/package.sh also needs lintian and systemd-analyze (it installs lintian itself, and
 # cargo-deb and cargo-zigbuild with cargo and zig with pip (PyPI's ziglang), when they are
 # missing); tests/upgrade.sh needs dpkg and unshare.

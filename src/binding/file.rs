@@ -52,6 +52,11 @@ const KNOWN_KEYS: &[&str] = &[
     "INSTANCE",
     "TAGS",
     "NAMESERVERS6",
+    // DHCPv4 options per VM (issue 13).
+    "ROUTES",
+    "NAMESERVERS",
+    "DOMAIN",
+    "DOMAIN_SEARCH",
 ];
 
 /// What one interface's VM is to be told.
@@ -94,6 +99,21 @@ pub struct Binding {
     /// NAMESERVERS6: this VM's RA RDNSS and DHCPv6 option 23, over `[ipv6] nameservers`;
     /// empty when unset (or when the value was bad: then a warning says so).
     pub nameservers6: Vec<Ipv6Addr>,
+    // DHCPv4 options per VM (issue 13). A bad value is left out with a warning, the rest
+    // of the binding served.
+    /// ROUTES: `CIDR via ADDRESS, ...`, classless static routes (options 121 and 249);
+    /// destinations have no host bits set, routers are unicast or 0.0.0.0 (on the link).
+    /// Short enough for one option with the gateway's routes added.
+    pub routes: Vec<(Ipv4Network, Ipv4Addr)>,
+    /// NAMESERVERS: option 6 instead of `[dhcp] nameservers`; unicast addresses.
+    pub nameservers: Vec<Ipv4Addr>,
+    /// DOMAIN: option 15 instead of `[dhcp] domain`, without a trailing dot.
+    pub domain: Option<String>,
+    /// DOMAIN_SEARCH: the search domains, without trailing dots (option 119 instead of
+    /// `[dhcp] domain_search`).
+    pub domain_search: Vec<String>,
+    /// DOMAIN_SEARCH encoded for option 119 (RFC 3397, compressed), so replies copy it.
+    pub domain_search_119: Vec<u8>,
     /// What the file has that the original served but we point out: a line that is not
     /// KEY=VALUE (ignored), a HOSTNAME that is not a DNS name, an IP outside SUBNET. Logged
     /// once when the file is read; the binding is served.
@@ -238,6 +258,24 @@ impl<'a> Fields<'a> {
             .map_err(|why| line_error(line, format!("{:?} {why}", line.value)))
     }
 
+    /// As `get`, but a value that does not parse is left out with a warning naming line,
+    /// key and value, and the binding served without it.
+    fn lenient<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+        warnings: &mut Vec<BindingError>,
+    ) -> Option<T> {
+        match self.get(key, parse) {
+            Ok(v) => v,
+            Err(mut e) => {
+                e.reason.push_str(&format!("; {key} is left out"));
+                warnings.push(e);
+                None
+            }
+        }
+    }
+
     fn flag(&self, key: &str) -> bool {
         self.line(key).is_some_and(|l| is_set(l.value))
     }
@@ -304,10 +342,23 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         private: fields.flag("PRIVATE"),
         macspoof: fields.flag("MACSPOOF"),
         tags: fields.line("TAGS").map(|l| l.value.to_string()),
+        routes: fields
+            .lenient("ROUTES", parse_routes, &mut warnings)
+            .unwrap_or_default(),
+        nameservers: fields
+            .lenient("NAMESERVERS", parse_nameservers, &mut warnings)
+            .unwrap_or_default(),
+        domain: fields.lenient("DOMAIN", checked_domain, &mut warnings),
+        domain_search: Vec::new(),
+        domain_search_119: Vec::new(),
         nameservers6: Vec::new(),
         warnings: Vec::new(),
     };
     let mut binding = binding;
+    if let Some(list) = fields.lenient("DOMAIN_SEARCH", parse_search, &mut warnings) {
+        binding.domain_search = list.names().to_vec();
+        binding.domain_search_119 = list.wire().to_vec();
+    }
     // NAMESERVERS6: optional, so a bad value is served without (the [ipv6] nameservers
     // apply), with a warning, instead of refusing the binding.
     match fields.get("NAMESERVERS6", parse_v6_list) {
@@ -463,6 +514,101 @@ fn parse_mtu(s: &str) -> Result<u16, String> {
     }
 }
 
+// DHCPv4 options per VM (issue 13).
+
+/// The most ROUTES may encode to: one option 121 (255 bytes) less the gateway's on-link
+/// host route (9) and default route (5) the policy may add.
+const MAX_ROUTES_LEN: usize = 255 - 9 - 5;
+
+/// ROUTES: `CIDR via ADDRESS` entries, comma-separated.
+fn parse_routes(s: &str) -> Result<Vec<(Ipv4Network, Ipv4Addr)>, String> {
+    let mut routes = Vec::new();
+    let mut len = 0usize;
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let route = parse_route(entry).map_err(|why| format!("entry {entry:?}: {why}"))?;
+        len += 1 + usize::from(route.0.prefix()).div_ceil(8) + 4;
+        routes.push(route);
+    }
+    if len > MAX_ROUTES_LEN {
+        return Err(format!(
+            "too many routes: {len} bytes encoded, at most {MAX_ROUTES_LEN} fit one option 121"
+        ));
+    }
+    Ok(routes)
+}
+
+fn parse_route(entry: &str) -> Result<(Ipv4Network, Ipv4Addr), String> {
+    let words: Vec<&str> = entry.split_whitespace().collect();
+    let [dest, via, router] = words[..] else {
+        return Err("is not \"CIDR via ADDRESS\"".into());
+    };
+    if !via.eq_ignore_ascii_case("via") {
+        return Err("is not \"CIDR via ADDRESS\"".into());
+    }
+    let net: Ipv4Network = dest
+        .parse()
+        .map_err(|_| format!("{dest:?} is not an IPv4 network (address/prefix)"))?;
+    if net.ip() != net.network() {
+        return Err(format!(
+            "{dest:?} has host bits set (the network is {}/{})",
+            net.network(),
+            net.prefix()
+        ));
+    }
+    let net = Ipv4Network::new(net.network(), net.prefix()).map_err(|e| e.to_string())?;
+    let router: Ipv4Addr = router
+        .parse()
+        .map_err(|_| format!("{router:?} is not an IPv4 address"))?;
+    if router.is_broadcast() || router.is_multicast() {
+        return Err(format!(
+            "{router} is not a unicast address (or 0.0.0.0 for on-link)"
+        ));
+    }
+    Ok((net, router))
+}
+
+/// NAMESERVERS: unicast IPv4 addresses, comma-separated, at most one option's worth.
+fn parse_nameservers(s: &str) -> Result<Vec<Ipv4Addr>, String> {
+    let list = s
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| parse_v4(a).map_err(|why| format!("entry {a:?} {why}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if list.len() > crate::wire::dhcp4::MAX_IPV4_LIST {
+        return Err(format!(
+            "more than {} addresses",
+            crate::wire::dhcp4::MAX_IPV4_LIST
+        ));
+    }
+    Ok(list)
+}
+
+/// DOMAIN, and each name of DOMAIN_SEARCH: a name option 15 or 119 can carry, any visible
+/// ASCII labels, as `[dhcp] domain`.
+fn checked_domain(s: &str) -> Result<String, String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    crate::wire::dns::encoded_len(name)
+        .map(|_| name.to_string())
+        .map_err(|_| {
+            format!(
+                "is not a DNS name: {}",
+                dns_name(s).err().unwrap_or("cannot be encoded")
+            )
+        })
+}
+
+/// DOMAIN_SEARCH: domains, comma-separated, that fit option 119.
+fn parse_search(s: &str) -> Result<crate::wire::dns::SearchList, String> {
+    let names = s
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| checked_domain(d).map_err(|why| format!("entry {d:?} {why}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::wire::dns::SearchList::new(names)
+}
+
 /// PRIVATE and MACSPOOF: the original treated any non-empty value as set; the natural
 /// spellings of "off" are honoured too.
 fn is_set(value: &str) -> bool {
@@ -526,6 +672,11 @@ mod tests {
                 // `TAGS=""`: quotes removed, empty means unset.
                 tags: None,
                 nameservers6: vec![],
+                routes: vec![],
+                nameservers: vec![],
+                domain: None,
+                domain_search: vec![],
+                domain_search_119: vec![],
                 warnings: vec![],
             }
         );
@@ -940,5 +1091,132 @@ mod tests {
         ] {
             assert!(!is_binding_name(bad), "{bad:?}");
         }
+    }
+
+    // DHCPv4 options per VM (issue 13).
+
+    #[test]
+    fn routes_parse_into_networks_and_routers() {
+        let b = parse(
+            "tap0",
+            &with("ROUTES=198.51.100.0/24 via 192.0.2.1, 203.0.113.0/25 VIA 192.0.2.1,,192.0.2.128/32 via 0.0.0.0"),
+        )
+        .unwrap();
+        assert_eq!(b.warnings, []);
+        let want: Vec<(Ipv4Network, Ipv4Addr)> = vec![
+            (
+                "198.51.100.0/24".parse().unwrap(),
+                Ipv4Addr::new(192, 0, 2, 1),
+            ),
+            (
+                "203.0.113.0/25".parse().unwrap(),
+                Ipv4Addr::new(192, 0, 2, 1),
+            ),
+            ("192.0.2.128/32".parse().unwrap(), Ipv4Addr::UNSPECIFIED),
+        ];
+        assert_eq!(b.routes, want);
+        assert_eq!(parse("tap0", &with("ROUTES=")).unwrap().routes, []);
+    }
+
+    #[test]
+    fn bad_routes_are_left_out_with_one_warning() {
+        for (entry, why) in [
+            (
+                "198.51.100.1/24 via 192.0.2.1",
+                "has host bits set (the network is 198.51.100.0/24)",
+            ),
+            ("198.51.100.0/33 via 192.0.2.1", "is not an IPv4 network"),
+            ("198.51.100.0/24 192.0.2.1", "is not \"CIDR via ADDRESS\""),
+            (
+                "198.51.100.0/24 via 192.0.2.1 x",
+                "is not \"CIDR via ADDRESS\"",
+            ),
+            ("198.51.100.0/24 via gw", "\"gw\" is not an IPv4 address"),
+            ("198.51.100.0/24 via 224.0.0.1", "is not a unicast address"),
+        ] {
+            let text = with(&format!(
+                "IP=192.0.2.9\nROUTES=203.0.113.0/24 via 192.0.2.1, {entry}"
+            ));
+            let (b, w) = warning(&text);
+            assert_eq!(b.routes, [], "{entry}");
+            assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 9)), "served");
+            assert_eq!(b.warnings.len(), 1);
+            assert!(w.starts_with("line 3: ROUTES: "), "{w}");
+            assert!(w.contains(&format!("entry {entry:?}: ")), "{w}");
+            assert!(w.contains(why), "{w}");
+            assert!(w.ends_with("; ROUTES is left out"), "{w}");
+        }
+        // 27 /25 routes are 243 bytes: more than fit beside the gateway's two routes.
+        let many = vec!["203.0.113.0/25 via 192.0.2.1"; 27].join(", ");
+        let (b, w) = warning(&with(&format!("ROUTES={many}")));
+        assert_eq!(b.routes, []);
+        assert!(w.contains("too many routes: 243 bytes"), "{w}");
+        let fits = vec!["203.0.113.0/25 via 192.0.2.1"; 26].join(", ");
+        assert_eq!(
+            parse("tap0", &with(&format!("ROUTES={fits}")))
+                .unwrap()
+                .routes
+                .len(),
+            26
+        );
+    }
+
+    #[test]
+    fn nameservers_domain_and_search_per_vm() {
+        let b = parse(
+            "tap0",
+            &with(
+                "NAMESERVERS=198.51.100.53, 203.0.113.53\nDOMAIN=vm.example.net.\n\
+                   DOMAIN_SEARCH=\"eng.example.net, example.net.\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(b.warnings, []);
+        assert_eq!(
+            b.nameservers,
+            [
+                Ipv4Addr::new(198, 51, 100, 53),
+                Ipv4Addr::new(203, 0, 113, 53)
+            ]
+        );
+        assert_eq!(b.domain.as_deref(), Some("vm.example.net"));
+        assert_eq!(b.domain_search, ["eng.example.net", "example.net"]);
+        assert_eq!(b.domain_search_119.len(), 17 + 2);
+        for (line, key, why) in [
+            (
+                "NAMESERVERS=198.51.100.53, 255.255.255.255",
+                "NAMESERVERS",
+                "is not a unicast IPv4 address",
+            ),
+            (
+                "NAMESERVERS=ns1",
+                "NAMESERVERS",
+                "is not a valid IPv4 address",
+            ),
+            ("DOMAIN=a..b", "DOMAIN", "is not a DNS name"),
+            (
+                "DOMAIN_SEARCH=example.net, exa mple.net",
+                "DOMAIN_SEARCH",
+                "entry \"exa mple.net\" is not a DNS name",
+            ),
+        ] {
+            let (b, w) = warning(&with(line));
+            assert!(w.starts_with(&format!("line 2: {key}: ")), "{w}");
+            assert!(w.contains(why), "{w}");
+            assert!(w.ends_with(&format!("; {key} is left out")), "{w}");
+            assert!(
+                (
+                    b.nameservers.is_empty(),
+                    b.domain.is_none(),
+                    b.domain_search.is_empty()
+                ) == (true, true, true)
+            );
+        }
+        let long: Vec<String> = (0..9)
+            .map(|i| format!("{i}{}.example", "x".repeat(60)))
+            .collect();
+        let (b, w) = warning(&with(&format!("DOMAIN_SEARCH={}", long.join(","))));
+        assert!(w.contains("more than 510 bytes"), "{w}");
+        assert_eq!((b.domain_search.len(), b.domain_search_119.len()), (0, 0));
     }
 }

@@ -152,6 +152,8 @@ settings! {
         pub nameservers: Vec<Ipv4Addr>,
         /// Option 15, without a trailing dot.
         pub domain: Option<String>,
+        /// Option 119 (RFC 3397), checked and encoded once; empty means it is left out.
+        pub domain_search: crate::wire::dns::SearchList,
     }
 }
 

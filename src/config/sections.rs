@@ -5,6 +5,7 @@
 use super::syntax::{Checker, KnownKeys, Section};
 use super::values::*;
 use super::*;
+use crate::wire::dns::SearchList;
 use std::path::Path;
 
 /// The keys each section knows (any other is warned about as unknown).
@@ -31,6 +32,7 @@ const DHCP_KEYS: &[&str] = &[
     "server_on_link",
     "nameservers",
     "domain",
+    "domain_search",
 ];
 const IPV6_KEYS: &[&str] = &[
     "enable_ipv6",
@@ -128,6 +130,18 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
     let nameservers = ck.value_or(sec, "nameservers", |s| parse_list(s, parse_v4), Vec::new());
     let domain = ck.value_or(sec, "domain", |s| parse_domain(s).map(Some), None);
     warn_unless_host_names(ck, sec, "domain", domain.iter().flatten());
+    let search = ck.value_or(
+        sec,
+        "domain_search",
+        parse_search_list,
+        SearchList::default(),
+    );
+    warn_unless_host_names(
+        ck,
+        sec,
+        "domain_search",
+        search.iter().flat_map(|l| l.names()),
+    );
     let queue = DhcpQueue { dhcp_queue: queue? };
     Some((
         queue,
@@ -138,6 +152,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
             server_on_link: on_link?,
             nameservers: nameservers?,
             domain: domain?,
+            domain_search: search?,
         },
     ))
 }

@@ -69,6 +69,7 @@ fn original_sample_loads_unchanged() {
             server_on_link: false,
             nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
             domain: Some("example.com".into()),
+            domain_search: Default::default(),
         }
     );
     assert_eq!(
@@ -799,5 +800,49 @@ fn non_utf8_is_reported_with_its_line() {
     assert!(
         msg.contains("nfdhcpd.conf: line 2: not UTF-8 text"),
         "{msg}"
+    );
+}
+
+#[test]
+fn dhcp_domain_search_is_encoded_once_and_checked() {
+    let text = "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
+                domain_search = eng.example.com, example.com.\n";
+    let c = parse(Path::new("t.conf"), text).unwrap().config;
+    let d = c.live.dhcp.unwrap();
+    assert_eq!(d.domain_search.names(), ["eng.example.com", "example.com"]);
+    // The second name is a pointer to the first one's suffix (offset 4).
+    assert_eq!(&d.domain_search.wire()[17..], &[0xc0, 0x04]);
+    let long: Vec<String> = (0..9)
+        .map(|i| format!("{i}{}.example", "x".repeat(60)))
+        .collect();
+    let text = format!(
+        "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\ndomain_search = {}\n",
+        long.join(", ")
+    );
+    let e = parse(Path::new("t.conf"), &text).unwrap_err().to_string();
+    assert!(e.contains("[dhcp] domain_search"), "{e}");
+    assert!(e.contains("more than 510 bytes"), "{e}");
+    let text = "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\ndomain_search = a..b\n";
+    let e = parse(Path::new("t.conf"), text).unwrap_err().to_string();
+    assert!(e.contains("is not a DNS name"), "{e}");
+}
+
+#[test]
+fn dhcp_domain_search_applies_on_reload() {
+    let conf = |list: &str| {
+        let text = format!(
+            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
+             domain_search = {list}\n"
+        );
+        parse(Path::new("t.conf"), &text).unwrap().config
+    };
+    let (old, new) = (conf("example.com"), conf("example.org, example.com"));
+    assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
+    assert_eq!(
+        old.live.diff(&new.live),
+        [(
+            "dhcp.domain_search".to_string(),
+            "[\"example.org\", \"example.com\"]".to_string()
+        )]
     );
 }

@@ -100,6 +100,13 @@ pub(super) fn parse_domain(s: &str) -> Result<String, String> {
     }
 }
 
+/// `[dhcp] domain_search`: domains as `parse_domain` takes them that fit DHCPv4 option 119
+/// (two options' worth once compressed).
+pub(super) fn parse_search_list(s: &str) -> Result<crate::wire::dns::SearchList, String> {
+    let names = parse_list(s, parse_domain)?;
+    crate::wire::dns::SearchList::new(names)
+}
+
 /// A comma-separated list: items trimmed, empty items skipped, one layer of quotes removed
 /// from each (rust-ini unquotes only the first item of `"a", "b"`).
 pub(super) fn parse_list<T>(s: &str, item: Parser<T>) -> Result<Vec<T>, String> {

@@ -5,9 +5,10 @@
 //! flag, ciaddr, broadcast NAK), which the original ignored.
 
 use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
+use crate::binding::file::Binding;
 use crate::binding::snapshot::Entry;
 use crate::config::{Config, Dhcp};
-use crate::wire::dhcp4::{option, MessageType, ReplyHeader, ReplyWriter, Request};
+use crate::wire::dhcp4::{option, MessageType, ReplyHeader, ReplyWriter, Request, Route};
 use crate::wire::frame::{self, Ipv4UdpHeader, IPV4_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 use std::net::Ipv4Addr;
@@ -183,6 +184,10 @@ fn write_options(
     };
     w.option_u8(option::MESSAGE_TYPE, msg_type.into())?;
     w.option_ipv4(option::SERVER_ID, plan.server)?;
+    // RFC 6842 §3: the server MUST echo the client identifier, in a NAK too.
+    if let Some(id) = &req.client_id {
+        w.option(option::CLIENT_ID, id.as_bytes())?;
+    }
     if plan.kind == ReplyKind::Nak {
         return Ok(());
     }
@@ -190,10 +195,28 @@ fn write_options(
         write_lease_times(w, cfg)?;
     }
     write_network(w, entry)?;
-    w.option_ipv4_list(option::DNS, &cfg.nameservers)?;
+    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(&entry.binding))?;
+    let b = &entry.binding;
+    let nameservers = if b.nameservers.is_empty() {
+        &cfg.nameservers
+    } else {
+        &b.nameservers
+    };
+    w.option_ipv4_list(option::DNS, nameservers)?;
     write_names(w, entry, cfg)?;
+    let search = if b.domain_search_119.is_empty() {
+        cfg.domain_search.wire()
+    } else {
+        &b.domain_search_119
+    };
+    if_room(w.option_long(option::DOMAIN_SEARCH, search))?;
     if let Some(mtu) = entry.binding.mtu {
         w.option_u16(option::MTU, mtu)?;
+    }
+    // The same routes as 249 for a client that asks for it (older Windows), last, as what
+    // gives way first.
+    if req.requested.contains(option::MS_CLASSLESS_ROUTES) {
+        if_room(w.option_routes(option::MS_CLASSLESS_ROUTES, classless_routes(b)))?;
     }
     Ok(())
 }
@@ -224,16 +247,51 @@ fn write_network(w: &mut ReplyWriter<'_>, entry: &Entry) -> Result<(), WireError
     Ok(())
 }
 
-/// Options 12 and 15: HOSTNAME as given; the domain from the config, else the HOSTNAME's
-/// part after its first dot.
+/// The classless static routes of a binding (RFC 3442), in the order a client installs them:
+/// with GATEWAY outside SUBNET (a routed /32), the on-link host route to it first; then,
+/// whenever any route goes out, the default route through GATEWAY, since a client that
+/// takes option 121 ignores option 3 (RFC 3442 §2) — unless PRIVATE, or ROUTES has its own;
+/// then ROUTES. Empty when there is neither ROUTES nor an off-subnet gateway.
+pub fn classless_routes(b: &Binding) -> impl Iterator<Item = Route> + Clone + '_ {
+    let gateway = b.gateway.filter(|_| !b.private);
+    let off_subnet = gateway.filter(|g| b.subnet.is_some_and(|n| !n.contains(*g)));
+    let any = off_subnet.is_some() || !b.routes.is_empty();
+    let own_default = b.routes.iter().any(|(net, _)| net.prefix() == 0);
+    let default = gateway.filter(|_| any && !own_default);
+    let listed = b
+        .routes
+        .iter()
+        .filter_map(|(net, via)| Route::new(net.network(), net.prefix(), *via));
+    off_subnet
+        .map(Route::on_link_host)
+        .into_iter()
+        .chain(default.map(Route::default_via))
+        .chain(listed)
+}
+
+/// For the options a reply can do without (249 repeats 121; 119 is a convenience): left out
+/// when the frame has no room left, which only the largest of everything together (a
+/// 255-byte client identifier, full ROUTES asked for twice, a 510-byte search list) reaches.
+/// The writer writes nothing of an option that does not fit.
+fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
+    match written {
+        Err(WireError::BufferTooSmall) => Ok(()),
+        other => other,
+    }
+}
+
+/// Options 12 and 15: HOSTNAME as given; the domain from DOMAIN, else the config, else the
+/// HOSTNAME's part after its first dot.
 fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(), WireError> {
     let hostname = entry.binding.hostname.as_deref();
     if let Some(h) = hostname {
         w.option_str(option::HOSTNAME, h)?;
     }
-    let domain = cfg
+    let domain = entry
+        .binding
         .domain
         .as_deref()
+        .or(cfg.domain.as_deref())
         .or(entry.binding.hostname_domain.as_deref());
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
         w.option_str(option::DOMAIN_NAME, d)?;
@@ -588,5 +646,256 @@ mod tests {
                 "len {len}: {got:?}"
             );
         }
+    }
+
+    /// `binding()` with `extra` lines appended, through the daemon's parser.
+    fn binding_with(extra: &str) -> crate::binding::file::Binding {
+        let text = format!(
+            "IP=192.0.2.100\nMAC=aa:6b:39:22:33:44\nHOSTNAME=testing-vm\n\
+             SUBNET=192.0.2.0/24\nGATEWAY=192.0.2.1\n{extra}\n"
+        );
+        let b = crate::binding::file::parse("tap10", &text).expect("valid binding");
+        assert_eq!(b.warnings, [], "{text}");
+        b
+    }
+
+    fn net(s: &str) -> ipnet::Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    fn v4(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn routes_of(m: &v4::Message) -> Option<Vec<(ipnet::Ipv4Net, Ipv4Addr)>> {
+        match opt(m, OptionCode::ClasslessStaticRoute) {
+            Some(Opt::ClasslessStaticRoute(r)) => Some(r.clone()),
+            None => None,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The raw value of option `code` in a reply frame, by our own parser.
+    fn raw_option(frame: &[u8], code: u8) -> Option<Vec<u8>> {
+        let udp = frame::parse_ipv4_udp(&frame[frame::ETH_HDR_LEN..]).unwrap();
+        let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
+        let found = p.options().map(Result::unwrap).find(|o| o.code == code);
+        found.map(|o| o.data.to_vec())
+    }
+
+    fn discover_asking(codes: &[u8]) -> Vec<u8> {
+        let codes: Vec<OptionCode> = codes.iter().map(|&c| OptionCode::from(c)).collect();
+        request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::ParameterRequestList(codes));
+        })
+    }
+
+    #[test]
+    fn routed_32_gets_on_link_host_route_and_default_route() {
+        let mut b = binding();
+        b.ip = Some(v4("198.51.100.7"));
+        b.subnet = Some("198.51.100.7/32".parse().unwrap());
+        let a = answer(&discover_asking(&[1, 3, 121]), &entry(b.clone()), &cfg()).unwrap();
+        assert_eq!(
+            routes_of(&a.msg),
+            Some(vec![
+                (net("192.0.2.1/32"), Ipv4Addr::UNSPECIFIED),
+                (net("0.0.0.0/0"), v4("192.0.2.1")),
+            ])
+        );
+        // Option 3 stays for clients without 121; 249 only when asked for.
+        assert_eq!(
+            opt(&a.msg, OptionCode::Router),
+            Some(&Opt::Router(vec![v4("192.0.2.1")]))
+        );
+        assert_eq!(raw_option(&a.frame, 249), None);
+        assert_eq!(
+            raw_option(&a.frame, 121),
+            Some(vec![32, 192, 0, 2, 1, 0, 0, 0, 0, 0, 192, 0, 2, 1])
+        );
+        // PRIVATE: no router at all, so no routes either.
+        b.private = true;
+        let a = answer(&discover_asking(&[121]), &entry(b), &cfg()).unwrap();
+        assert_eq!(routes_of(&a.msg), None);
+        // An on-subnet gateway and no ROUTES: option 3 alone, as before.
+        let a = answer(&discover_asking(&[121]), &entry(binding()), &cfg()).unwrap();
+        assert_eq!(routes_of(&a.msg), None);
+    }
+
+    #[test]
+    fn routes_key_goes_out_with_the_default_route_and_as_249_on_request() {
+        let b =
+            binding_with("ROUTES=198.51.100.0/24 via 192.0.2.1, 203.0.113.0/25 via 192.0.2.254");
+        let a = answer(&discover_asking(&[121, 249]), &entry(b), &cfg()).unwrap();
+        let want = vec![
+            (net("0.0.0.0/0"), v4("192.0.2.1")),
+            (net("198.51.100.0/24"), v4("192.0.2.1")),
+            (net("203.0.113.0/25"), v4("192.0.2.254")),
+        ];
+        assert_eq!(routes_of(&a.msg), Some(want));
+        let raw = raw_option(&a.frame, 121).unwrap();
+        assert_eq!(raw_option(&a.frame, 249), Some(raw.clone()));
+        #[rustfmt::skip]
+        assert_eq!(raw, [
+            0, 192, 0, 2, 1,
+            24, 198, 51, 100, 192, 0, 2, 1,
+            25, 203, 0, 113, 0, 192, 0, 2, 254,
+        ]);
+        // PRIVATE keeps ROUTES but sends no default route; ROUTES' own default wins.
+        let mut b = binding_with("ROUTES=198.51.100.0/24 via 192.0.2.1\nPRIVATE=yes");
+        let a = answer(&discover_asking(&[121]), &entry(b.clone()), &cfg()).unwrap();
+        assert_eq!(
+            routes_of(&a.msg),
+            Some(vec![(net("198.51.100.0/24"), v4("192.0.2.1"))])
+        );
+        b = binding_with("ROUTES=0.0.0.0/0 via 192.0.2.9, 198.51.100.0/24 via 192.0.2.1");
+        let a = answer(&discover_asking(&[121]), &entry(b), &cfg()).unwrap();
+        assert_eq!(
+            routes_of(&a.msg),
+            Some(vec![
+                (net("0.0.0.0/0"), v4("192.0.2.9")),
+                (net("198.51.100.0/24"), v4("192.0.2.1")),
+            ])
+        );
+    }
+
+    #[test]
+    fn binding_nameservers_domain_and_search_override_the_config() {
+        let mut c = cfg();
+        c.domain_search =
+            crate::wire::dns::SearchList::new(vec!["cfg.example.com".into()]).unwrap();
+        let names = |m: &v4::Message| match opt(m, OptionCode::DomainSearch) {
+            Some(Opt::DomainSearch(n)) => n
+                .iter()
+                .map(|n| n.to_string().trim_end_matches('.').to_string())
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        // The config's when the binding has none.
+        let a = answer(&discover_asking(&[6, 15, 119]), &entry(binding()), &c).unwrap();
+        assert_eq!(names(&a.msg), ["cfg.example.com"]);
+        let b = binding_with(
+            "NAMESERVERS=198.51.100.53, 203.0.113.53\nDOMAIN=vm.example.net\n\
+             DOMAIN_SEARCH=eng.example.net, example.net, sales.example.net",
+        );
+        let a = answer(&discover_asking(&[6, 15, 119]), &entry(b), &c).unwrap();
+        assert_eq!(
+            opt(&a.msg, OptionCode::DomainNameServer),
+            Some(&Opt::DomainNameServer(vec![
+                v4("198.51.100.53"),
+                v4("203.0.113.53")
+            ]))
+        );
+        assert_eq!(
+            opt(&a.msg, OptionCode::DomainName),
+            Some(&Opt::DomainName("vm.example.net".into()))
+        );
+        assert_eq!(
+            names(&a.msg),
+            ["eng.example.net", "example.net", "sales.example.net"]
+        );
+        // Compressed: the second name is one pointer, the third one label and a pointer.
+        assert_eq!(raw_option(&a.frame, 119).unwrap().len(), 17 + 2 + 8);
+    }
+
+    #[test]
+    fn long_search_list_is_split_over_two_options() {
+        let mut c = cfg();
+        let long: Vec<String> = (0..6)
+            .map(|i| format!("{i}{}.example", "x".repeat(40)))
+            .collect();
+        c.domain_search = crate::wire::dns::SearchList::new(long.clone()).unwrap();
+        assert!(c.domain_search.wire().len() > 255);
+        let a = answer(&discover_asking(&[119]), &entry(binding()), &c).unwrap();
+        let udp = frame::parse_ipv4_udp(&a.frame[frame::ETH_HDR_LEN..]).unwrap();
+        let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
+        let parts: Vec<usize> = p
+            .options()
+            .map(Result::unwrap)
+            .filter(|o| o.code == 119)
+            .map(|o| o.data.len())
+            .collect();
+        assert_eq!(parts, [255, c.domain_search.wire().len() - 255]);
+        // dhcproto joins them (RFC 3396) and follows the pointers.
+        match opt(&a.msg, OptionCode::DomainSearch) {
+            Some(Opt::DomainSearch(n)) => {
+                let got: Vec<String> = n
+                    .iter()
+                    .map(|n| n.to_string().trim_end_matches('.').to_string())
+                    .collect();
+                assert_eq!(got, long);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn client_identifier_is_echoed_in_every_reply() {
+        let id = vec![1, 0xaa, 0x6b, 0x39, 0x22, 0x33, 0x44];
+        let with_id = |t, ask: Option<Ipv4Addr>| {
+            let id = id.clone();
+            request(t, move |m| {
+                m.opts_mut().insert(Opt::ClientIdentifier(id));
+                if let Some(ip) = ask {
+                    m.opts_mut().insert(Opt::RequestedIpAddress(ip));
+                }
+            })
+        };
+        for (req, kind) in [
+            (with_id(v4::MessageType::Discover, None), ReplyKind::Offer),
+            (with_id(v4::MessageType::Request, Some(IP)), ReplyKind::Ack),
+            (
+                with_id(v4::MessageType::Request, Some(v4("192.0.2.7"))),
+                ReplyKind::Nak,
+            ),
+        ] {
+            let a = answer(&req, &entry(binding()), &cfg()).unwrap();
+            assert_eq!(a.kind, kind);
+            assert_eq!(
+                opt(&a.msg, OptionCode::ClientIdentifier),
+                Some(&Opt::ClientIdentifier(id.clone())),
+                "{kind:?}"
+            );
+        }
+        let a = answer(
+            &request(v4::MessageType::Discover, |_| {}),
+            &entry(binding()),
+            &cfg(),
+        );
+        assert_eq!(opt(&a.unwrap().msg, OptionCode::ClientIdentifier), None);
+    }
+
+    #[test]
+    fn largest_reply_still_goes_out() {
+        let routes = vec!["203.0.113.0/25 via 192.0.2.1"; 26].join(", ");
+        let search: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(60))).collect();
+        let mut b = binding_with(&format!(
+            "ROUTES={routes}\nDOMAIN_SEARCH={}",
+            search.join(",")
+        ));
+        b.ip = Some(v4("198.51.100.7"));
+        b.subnet = Some("198.51.100.7/32".parse().unwrap());
+        let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::ParameterRequestList(codes));
+            m.opts_mut().insert(Opt::ClientIdentifier(vec![7; 255]));
+        });
+        let a = answer(&req, &entry(b.clone()), &cfg()).unwrap();
+        assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(28));
+        assert_eq!(
+            opt(&a.msg, OptionCode::ClientIdentifier),
+            Some(&Opt::ClientIdentifier(vec![7; 255]))
+        );
+        assert!(a.frame.len() <= 1514);
+        // 249 is what gives way: 121 and the search list are there.
+        assert_eq!(raw_option(&a.frame, 249), None);
+        assert!(opt(&a.msg, OptionCode::DomainSearch).is_some());
+        // Without the client identifier, 249 fits too.
+        let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::ParameterRequestList(codes));
+        });
+        let a = answer(&req, &entry(b), &cfg()).unwrap();
+        assert_eq!(raw_option(&a.frame, 249), raw_option(&a.frame, 121));
     }
 }

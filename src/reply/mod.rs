@@ -221,12 +221,10 @@ pub fn per_vm_or<'a, T>(per_vm: &'a [T], configured: &'a [T]) -> &'a [T] {
     }
 }
 
-/// The search list for RA DNSSL and DHCPv6 option 24: the configured `domains`, else the
-/// HOSTNAME's domain (resolved once per binding, so nothing is allocated per packet).
+/// The search list for RA DNSSL and DHCPv6 option 24: the binding's DOMAIN_SEARCH, else the
+/// configured `domains`, else the HOSTNAME's domain (resolved once per binding, so nothing
+/// is allocated per packet).
 pub fn domains<'a>(configured: &'a [String], entry: &'a Entry) -> &'a [String] {
-    if configured.is_empty() {
-        &entry.fallback_domains
-    } else {
-        configured
-    }
+    let list = per_vm_or(&entry.binding.domain_search, configured);
+    per_vm_or(list, &entry.fallback_domains)
 }

@@ -144,6 +144,12 @@ pub mod option {
     pub const REBINDING_TIME: u8 = 59;
     /// §9.14.
     pub const CLIENT_ID: u8 = 61;
+    /// RFC 3397: domain search list, names compressed (RFC 1035 §4.1.4).
+    pub const DOMAIN_SEARCH: u8 = 119;
+    /// RFC 3442: classless static routes.
+    pub const CLASSLESS_ROUTES: u8 = 121;
+    /// Microsoft's pre-standard code for RFC 3442's routes, same format (older Windows).
+    pub const MS_CLASSLESS_ROUTES: u8 = 249;
     /// §3.2: end of the options, no length.
     pub const END: u8 = 255;
 }
@@ -314,6 +320,71 @@ pub struct Request {
     pub requested_ip: Option<Ipv4Addr>,
     /// Option 54 (RFC 2132 §9.7).
     pub server_id: Option<Ipv4Addr>,
+    /// Option 55 (RFC 2132 §9.8): which codes the client asked for.
+    pub requested: ParamRequestList,
+    /// Option 61 (RFC 2132 §9.14), echoed in every reply (RFC 6842 §3).
+    pub client_id: Option<ClientId>,
+}
+
+/// The codes of a parameter request list (option 55), as a 256-bit set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParamRequestList([u64; 4]);
+
+impl ParamRequestList {
+    /// The set of `codes`.
+    pub fn from_codes(codes: &[u8]) -> Self {
+        let mut set = ParamRequestList::default();
+        for &c in codes {
+            if let Some(word) = set.0.get_mut(usize::from(c / 64)) {
+                *word |= 1 << (c % 64);
+            }
+        }
+        set
+    }
+
+    /// Whether the client asked for option `code`.
+    pub fn contains(&self, code: u8) -> bool {
+        self.0
+            .get(usize::from(code / 64))
+            .is_some_and(|w| w & (1 << (code % 64)) != 0)
+    }
+}
+
+/// Longest value of one option (its length byte).
+pub const MAX_OPTION_LEN: usize = 255;
+
+/// A client identifier (option 61) as received: 1 to 255 bytes, kept inline so parsing
+/// does not allocate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ClientId {
+    len: u8,
+    bytes: [u8; MAX_OPTION_LEN],
+}
+
+impl ClientId {
+    /// `data` as a client identifier; `BadOption` when empty (RFC 2132 §9.14: at least
+    /// 2 bytes, but one is echoed as readily as it came) or over 255 bytes.
+    pub fn new(data: &[u8]) -> Result<Self, WireError> {
+        let len = u8::try_from(data.len()).map_err(|_| WireError::BadOption)?;
+        if len == 0 {
+            return Err(WireError::BadOption);
+        }
+        let mut bytes = [0u8; MAX_OPTION_LEN];
+        for (d, s) in bytes.iter_mut().zip(data) {
+            *d = *s;
+        }
+        Ok(ClientId { len, bytes })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientId({:02x?})", self.as_bytes())
+    }
 }
 
 /// The options `Request::parse` picks up, in their wire form.
@@ -322,6 +393,8 @@ struct RequestOptions {
     message_type: Option<MessageType>,
     requested_ip: Option<Ipv4Addr>,
     server_id: Option<Ipv4Addr>,
+    requested: Option<ParamRequestList>,
+    client_id: Option<ClientId>,
 }
 
 impl Request {
@@ -330,7 +403,7 @@ impl Request {
     /// Errors: `Truncated`/`BadMagic` from the view; `WrongProtocol` unless op is
     /// BOOTREQUEST; `BadHardwareAddr` unless htype 1 and hlen 6; `MissingOption` without
     /// option 53; `BadOption` for a malformed options area, option 53 not 1 byte, option 50
-    /// or 54 not 4 bytes, or any of the three repeated (RFC 3396 would concatenate the
+    /// or 54 not 4 bytes, an empty option 61, or any of 50, 53, 54, 55 and 61 repeated (RFC 3396 would concatenate the
     /// repeats into a value of the wrong size). Option overload (52) is ignored: a client
     /// that hides option 53 in `sname`/`file` gets `MissingOption`; none is known to.
     pub fn parse(udp_payload: &[u8]) -> Result<Request, WireError> {
@@ -351,6 +424,8 @@ impl Request {
             message_type: opts.message_type.ok_or(WireError::MissingOption)?,
             requested_ip: opts.requested_ip,
             server_id: opts.server_id,
+            requested: opts.requested.unwrap_or_default(),
+            client_id: opts.client_id,
         })
     }
 
@@ -378,6 +453,10 @@ impl RequestOptions {
                     let ip = Ipv4Addr::from(fixed_value::<4>(opt.data)?);
                     set_once(&mut out.server_id, ip)?;
                 }
+                option::PARAM_REQUEST_LIST => {
+                    set_once(&mut out.requested, ParamRequestList::from_codes(opt.data))?;
+                }
+                option::CLIENT_ID => set_once(&mut out.client_id, ClientId::new(opt.data)?)?,
                 _ => {}
             }
         }
@@ -506,6 +585,50 @@ impl<'a> ReplyWriter<'a> {
         self.option(code, value.as_bytes())
     }
 
+    /// A value of any length (RFC 3396): split over as many options `code` as it takes,
+    /// 255 bytes each; nothing for an empty value. All or nothing: `BufferTooSmall` leaves
+    /// the writer as it was.
+    pub fn option_long(&mut self, code: u8, data: &[u8]) -> Result<(), WireError> {
+        let parts = data.len().div_ceil(MAX_OPTION_LEN);
+        let total = data
+            .len()
+            .checked_add(parts.saturating_mul(2))
+            .and_then(|n| n.checked_add(self.len))
+            .ok_or(WireError::BufferTooSmall)?;
+        if total >= self.buf.len() {
+            return Err(WireError::BufferTooSmall);
+        }
+        for chunk in data.chunks(MAX_OPTION_LEN) {
+            self.option(code, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Classless static routes (RFC 3442 §3) as option `code` (121, or 249 for older
+    /// Windows): per route the prefix width, the significant octets of the destination and
+    /// the router. Nothing for no routes; `ValueTooLong` over 255 bytes (the binding and
+    /// the policy keep under it).
+    pub fn option_routes<I>(&mut self, code: u8, routes: I) -> Result<(), WireError>
+    where
+        I: IntoIterator<Item = Route> + Clone,
+    {
+        let len = routes
+            .clone()
+            .into_iter()
+            .try_fold(0usize, |n, r| n.checked_add(r.encoded_len()))
+            .ok_or(WireError::ValueTooLong)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let len = u8::try_from(len).map_err(|_| WireError::ValueTooLong)?;
+        let mut rest = self.reserve(code, len)?;
+        for r in routes {
+            let n = r.encode(rest)?;
+            rest = rest.get_mut(n..).unwrap_or_default();
+        }
+        Ok(())
+    }
+
     /// Writes the code and length of an option and returns its `len`-byte value area,
     /// keeping one byte free for END.
     fn reserve(&mut self, code: u8, len: u8) -> Result<&mut [u8], WireError> {
@@ -544,6 +667,92 @@ impl<'a> ReplyWriter<'a> {
         tail.fill(0);
         write_u8(tail, 0, option::END);
         Ok(total)
+    }
+}
+
+/// One classless static route (RFC 3442): a destination network, host bits zero, and the
+/// router, 0.0.0.0 for a destination on the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    dest: [u8; 4],
+    prefix: u8,
+    pub router: Ipv4Addr,
+}
+
+impl Route {
+    /// The route to `dest`/`prefix` through `router`; `None` for a prefix over 32 or host
+    /// bits set in `dest`.
+    pub fn new(dest: Ipv4Addr, prefix: u8, router: Ipv4Addr) -> Option<Route> {
+        let host_bits = 32u32.checked_sub(u32::from(prefix))?;
+        let mask = u32::MAX.checked_shl(host_bits).unwrap_or(0);
+        if u32::from(dest) & !mask != 0 {
+            return None;
+        }
+        Some(Route {
+            dest: dest.octets(),
+            prefix,
+            router,
+        })
+    }
+
+    /// The default route through `router`.
+    pub fn default_via(router: Ipv4Addr) -> Route {
+        Route {
+            dest: [0; 4],
+            prefix: 0,
+            router,
+        }
+    }
+
+    /// The on-link host route to `addr` (`addr`/32 via 0.0.0.0).
+    pub fn on_link_host(addr: Ipv4Addr) -> Route {
+        Route {
+            dest: addr.octets(),
+            prefix: 32,
+            router: Ipv4Addr::UNSPECIFIED,
+        }
+    }
+
+    pub fn dest(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.dest)
+    }
+
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// The significant octets of the destination: ceil(prefix / 8).
+    fn significant(&self) -> usize {
+        usize::from(self.prefix).div_ceil(8)
+    }
+
+    /// Width byte, significant octets, router: 5 to 9 bytes.
+    pub fn encoded_len(&self) -> usize {
+        1 + self.significant() + 4
+    }
+
+    /// Writes the route at the start of `out`; returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, WireError> {
+        let len = self.encoded_len();
+        let area = out.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
+        let (width, rest) = area.split_first_mut().ok_or(WireError::BufferTooSmall)?;
+        *width = self.prefix;
+        let (dest, router) = rest
+            .split_at_mut_checked(self.significant())
+            .ok_or(WireError::BufferTooSmall)?;
+        for (d, s) in dest.iter_mut().zip(&self.dest) {
+            *d = *s;
+        }
+        for (d, s) in router.iter_mut().zip(&self.router.octets()) {
+            *d = *s;
+        }
+        Ok(len)
+    }
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{} via {}", self.dest(), self.prefix, self.router)
     }
 }
 
@@ -683,9 +892,12 @@ mod tests {
                 message_type: MessageType::Discover,
                 requested_ip: None,
                 server_id: None,
+                requested: ParamRequestList::from_codes(&PRL),
+                client_id: None,
             }
         );
         assert!(!r.broadcast_flag());
+        assert!(r.requested.contains(121) && !r.requested.contains(249));
     }
 
     #[test]
@@ -1138,5 +1350,161 @@ mod tests {
         w.option_ipv4_list(option::DNS, &many[..63]).unwrap();
         assert_eq!(w.finish(), Ok(HEADER_LEN + 2 + 252 + 1));
         assert_eq!(&buf[HEADER_LEN..HEADER_LEN + 6], &[6, 252, 192, 0, 2, 1]);
+    }
+
+    fn route(dest: [u8; 4], prefix: u8, router: [u8; 4]) -> Route {
+        Route::new(dest.into(), prefix, router.into()).unwrap()
+    }
+
+    /// The options area a writer left, after the header: code, len, value... END.
+    fn written_options(f: impl FnOnce(&mut ReplyWriter<'_>)) -> Vec<u8> {
+        let mut buf = [0xa5u8; 1500];
+        let mut w = ReplyWriter::new(&mut buf, &offer_header()).unwrap();
+        f(&mut w);
+        let len = w.finish().unwrap();
+        let area = &buf[HEADER_LEN..len];
+        let end = area.iter().rposition(|&b| b == option::END).unwrap();
+        area[..=end].to_vec()
+    }
+
+    #[test]
+    fn route_encoding_rfc3442() {
+        // RFC 3442 §3's examples: width, significant octets, router.
+        let cases: [(Route, &[u8]); 6] = [
+            (route([0, 0, 0, 0], 0, [192, 0, 2, 1]), &[0, 192, 0, 2, 1]),
+            (
+                route([10, 0, 0, 0], 8, [192, 0, 2, 1]),
+                &[8, 10, 192, 0, 2, 1],
+            ),
+            (
+                route([10, 17, 0, 0], 16, [192, 0, 2, 1]),
+                &[16, 10, 17, 192, 0, 2, 1],
+            ),
+            (
+                route([203, 0, 113, 0], 25, [192, 0, 2, 1]),
+                &[25, 203, 0, 113, 0, 192, 0, 2, 1],
+            ),
+            (
+                route([198, 51, 100, 0], 24, [192, 0, 2, 1]),
+                &[24, 198, 51, 100, 192, 0, 2, 1],
+            ),
+            (
+                Route::on_link_host(Ipv4Addr::new(192, 0, 2, 1)),
+                &[32, 192, 0, 2, 1, 0, 0, 0, 0],
+            ),
+        ];
+        for (r, want) in cases {
+            let mut out = [0xa5u8; 12];
+            assert_eq!(r.encode(&mut out), Ok(want.len()), "{r}");
+            assert_eq!(&out[..want.len()], want, "{r}");
+            assert!(out[want.len()..].iter().all(|&b| b == 0xa5), "{r}");
+            assert_eq!(r.encoded_len(), want.len());
+            let mut short = vec![0xa5u8; want.len() - 1];
+            assert_eq!(r.encode(&mut short), Err(WireError::BufferTooSmall));
+        }
+        assert_eq!(Route::default_via([192, 0, 2, 1].into()), cases[0].0);
+    }
+
+    #[test]
+    fn route_refuses_host_bits_and_wide_prefix() {
+        assert_eq!(
+            Route::new([198, 51, 100, 1].into(), 24, [192, 0, 2, 1].into()),
+            None
+        );
+        assert_eq!(
+            Route::new([0, 0, 0, 1].into(), 0, [192, 0, 2, 1].into()),
+            None
+        );
+        assert_eq!(
+            Route::new([198, 51, 100, 1].into(), 33, [192, 0, 2, 1].into()),
+            None
+        );
+        assert!(Route::new([198, 51, 100, 1].into(), 32, [192, 0, 2, 1].into()).is_some());
+    }
+
+    #[test]
+    fn emit_routes_option() {
+        let routes = [
+            Route::on_link_host([192, 0, 2, 1].into()),
+            Route::default_via([192, 0, 2, 1].into()),
+            route([198, 51, 100, 0], 24, [192, 0, 2, 1]),
+        ];
+        let area = written_options(|w| {
+            w.option_routes(option::CLASSLESS_ROUTES, routes).unwrap();
+            w.option_routes(option::MS_CLASSLESS_ROUTES, routes[2..].iter().copied())
+                .unwrap();
+            // No routes: no option.
+            w.option_routes(option::CLASSLESS_ROUTES, []).unwrap();
+        });
+        #[rustfmt::skip]
+        let want = [
+            121, 22,
+            32, 192, 0, 2, 1, 0, 0, 0, 0,
+            0, 192, 0, 2, 1,
+            24, 198, 51, 100, 192, 0, 2, 1,
+            249, 8,
+            24, 198, 51, 100, 192, 0, 2, 1,
+            255,
+        ];
+        assert_eq!(area, want);
+    }
+
+    #[test]
+    fn emit_routes_too_long() {
+        let r = route([203, 0, 113, 0], 25, [192, 0, 2, 1]);
+        let mut buf = [0xa5u8; 1500];
+        let mut w = ReplyWriter::new(&mut buf, &offer_header()).unwrap();
+        // 28 * 9 = 252 fits; 29 * 9 = 261 does not.
+        assert_eq!(w.option_routes(121, [r; 28]), Ok(()));
+        assert_eq!(w.option_routes(121, [r; 29]), Err(WireError::ValueTooLong));
+    }
+
+    #[test]
+    fn emit_long_option_is_split() {
+        let data: Vec<u8> = (0..=255u8).chain(0..10).collect();
+        let area = written_options(|w| w.option_long(119, &data).unwrap());
+        assert_eq!(&area[..2], &[119, 255]);
+        assert_eq!(&area[2..257], &data[..255]);
+        assert_eq!(&area[257..259], &[119, 11]);
+        assert_eq!(&area[259..270], &data[255..]);
+        assert_eq!(&area[270..], &[255]);
+        // Empty: nothing; too big for the buffer: nothing written.
+        assert_eq!(written_options(|w| w.option_long(119, &[]).unwrap()), [255]);
+        let mut buf = [0xa5u8; 400];
+        let mut w = ReplyWriter::new(&mut buf, &offer_header()).unwrap();
+        assert_eq!(w.option_long(119, &data), Err(WireError::BufferTooSmall));
+        assert_eq!(w.finish(), Ok(MIN_MESSAGE_LEN));
+        assert_eq!(buf[HEADER_LEN], option::END);
+    }
+
+    #[test]
+    fn parse_prl_and_client_id() {
+        let mut opts = vec![53, 1, 1, 55, 3, 1, 121, 249, 61, 7, 1];
+        opts.extend_from_slice(&CLIENT_MAC.0);
+        opts.push(255);
+        let r = Request::parse(&with_options(&opts)).unwrap();
+        assert!(r.requested.contains(249) && r.requested.contains(121) && r.requested.contains(1));
+        assert!(!r.requested.contains(3) && !r.requested.contains(0) && !r.requested.contains(255));
+        let id = r.client_id.unwrap();
+        assert_eq!(id.as_bytes(), &[1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+        // 255 bytes is the most one option holds; empty and repeated are malformed.
+        let mut long = vec![53, 1, 1, 61, 255];
+        long.extend([7u8; 255]);
+        let r = Request::parse(&with_options(&long)).unwrap();
+        assert_eq!(r.client_id.unwrap().as_bytes(), &[7u8; 255][..]);
+        for bad in [
+            &[53, 1, 1, 61, 0][..],
+            &[53, 1, 1, 61, 2, 0, 1, 61, 2, 0, 1][..],
+        ] {
+            assert_eq!(
+                Request::parse(&with_options(bad)),
+                Err(WireError::BadOption)
+            );
+        }
+        let r = Request::parse(&with_options(&[53, 1, 1, 255])).unwrap();
+        assert_eq!(
+            (r.client_id, r.requested),
+            (None, ParamRequestList::default())
+        );
     }
 }

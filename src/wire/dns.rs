@@ -189,6 +189,90 @@ pub(crate) fn encode_list(names: &[String], mut out: &mut [u8]) -> Result<(), Wi
     Ok(())
 }
 
+/// Longest domain search list we send in DHCPv4 option 119: two full options (RFC 3396
+/// splits a longer value; a list this long is almost surely a mistake, and every byte of it
+/// is taken from a reply that must fit one Ethernet frame).
+pub const MAX_SEARCH_LIST_LEN: usize = 2 * 255;
+
+/// Encodes `names` for DHCPv4 option 119 (RFC 3397 §2): names back to back, each suffix
+/// already written replaced by a compression pointer (RFC 1035 §4.1.4), offsets counted
+/// from the start of the (concatenated) option data. Labels compare case-insensitively, as
+/// DNS names do. For the configuration and binding files: allocates.
+///
+/// Errors: `encoded_len`'s for a name, `ValueTooLong` when the whole list encodes to more
+/// than `MAX_SEARCH_LIST_LEN` bytes.
+pub fn encode_search_list(names: &[String]) -> Result<Vec<u8>, WireError> {
+    let mut out: Vec<u8> = Vec::new();
+    // (offset, the suffix's labels in dotted text): what a pointer can point to.
+    let mut suffixes: Vec<(usize, String)> = Vec::new();
+    for name in names {
+        let text = check(name, Alphabet::Visible).map_err(NameError::wire_error)?;
+        let mut rest = text;
+        loop {
+            if let Some((at, _)) = suffixes.iter().find(|(_, s)| s.eq_ignore_ascii_case(rest)) {
+                // Pointers hold 14 bits; the list is far shorter.
+                let at = u16::try_from(*at).map_err(|_| WireError::ValueTooLong)?;
+                out.extend_from_slice(&(0xc000 | at).to_be_bytes());
+                break;
+            }
+            suffixes.push((out.len(), rest.to_string()));
+            let (label, after) = rest.split_once('.').unwrap_or((rest, ""));
+            out.push(u8::try_from(label.len()).map_err(|_| WireError::ValueTooLong)?);
+            out.extend_from_slice(label.as_bytes());
+            if after.is_empty() {
+                out.push(0);
+                break;
+            }
+            rest = after;
+        }
+    }
+    if out.len() > MAX_SEARCH_LIST_LEN {
+        return Err(WireError::ValueTooLong);
+    }
+    Ok(out)
+}
+
+/// A domain search list checked and encoded once, for option 119: the names as given and
+/// their compressed encoding, which replies copy as it is.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SearchList {
+    names: Vec<String>,
+    wire: Vec<u8>,
+}
+
+impl SearchList {
+    /// The list of `names`, which `encode_search_list` must accept; the reason as text
+    /// otherwise, for configuration and binding file errors.
+    pub fn new(names: Vec<String>) -> Result<SearchList, String> {
+        match encode_search_list(&names) {
+            Ok(wire) => Ok(SearchList { names, wire }),
+            Err(WireError::ValueTooLong) => Err(format!(
+                "too long: encodes to more than {MAX_SEARCH_LIST_LEN} bytes (two DHCP options)"
+            )),
+            Err(_) => Err("not a list of DNS names".into()),
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The option 119 data.
+    pub fn wire(&self) -> &[u8] {
+        &self.wire
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+impl fmt::Debug for SearchList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.names, f)
+    }
+}
+
 /// One name in wire format, checked: labels of 1..=63 bytes, the closing zero byte
 /// included, at most 255 bytes in all. Displays as dotted text without the final dot,
 /// bytes outside visible ASCII (and dots inside labels) as `\DDD` (RFC 4343 §2.1).
@@ -537,5 +621,51 @@ mod tests {
             }
         });
         assert!(round_trips > 100, "only {round_trips} names encoded");
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn search_list_compression_rfc3397_example() {
+        // RFC 3397 §2's example: eng.apple.com and marketing.apple.com.
+        let got = encode_search_list(&names(&["eng.apple.com.", "marketing.apple.com."])).unwrap();
+        #[rustfmt::skip]
+        let want = [
+            3, b'e', b'n', b'g', 5, b'a', b'p', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
+            9, b'm', b'a', b'r', b'k', b'e', b't', b'i', b'n', b'g', 0xc0, 0x04,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn search_list_whole_name_and_case_insensitive_pointers() {
+        let got =
+            encode_search_list(&names(&["a.example.org", "EXAMPLE.org", "b.example.net"])).unwrap();
+        #[rustfmt::skip]
+        let want = [
+            1, b'a', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'o', b'r', b'g', 0,
+            0xc0, 0x02,
+            1, b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'n', b'e', b't', 0,
+        ];
+        assert_eq!(got, want);
+        assert_eq!(encode_search_list(&[]).unwrap(), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn search_list_refused() {
+        assert_eq!(
+            encode_search_list(&names(&["a..b"])),
+            Err(WireError::BadOption)
+        );
+        assert_eq!(encode_search_list(&names(&[""])), Err(WireError::BadOption));
+        // Distinct 60-byte labels do not compress: 9 * 63 = 567 bytes.
+        let long: Vec<String> = (0..9).map(|i| format!("{i}{}", "x".repeat(60))).collect();
+        assert_eq!(encode_search_list(&long), Err(WireError::ValueTooLong));
+        let e = SearchList::new(long).unwrap_err();
+        assert!(e.contains("more than 510 bytes"), "{e}");
+        let ok: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(60))).collect();
+        assert_eq!(SearchList::new(ok).unwrap().wire().len(), 8 * 63);
     }
 }

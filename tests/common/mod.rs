@@ -9,7 +9,9 @@
 //! pairs, one "vm" namespace per VM holding the peer (`eth0`), the real daemon running in the
 //! host namespace and real, unmodified ISC dhclient runs in the VM namespaces. dhclient's
 //! `-sf` script is ours: it records what dhclient passes (one block per call) and applies the
-//! address and MTU to `eth0`, and never touches the machine's resolv.conf.
+//! address, MTU and routes (option 121, else the router) to `eth0`, and never touches the
+//! machine's resolv.conf. dhclient asks for option 121 and 119 only with
+//! `DhcpOpts::extra_conf` = [`DHCLIENT_ASK_ROUTES`].
 //!
 //! Every wait polls for a readiness signal (a daemon log line, a block the script wrote, a
 //! process exit) under a deadline, and fails with the daemon's stderr and everything else
@@ -218,6 +220,8 @@ fn package_of(tool: &str) -> &'static str {
         "rdisc6" | "ndisc6" => "ndisc6",
         "rdnssd" => "rdnssd",
         "unshare" => "util-linux",
+        "udhcpc" => "udhcpc",
+        "dhcpcd" => "dhcpcd-base",
         _ => "?",
     }
 }
@@ -587,6 +591,8 @@ pub struct Conf {
     pub pidfile: Option<PathBuf>,
     /// More `[general]` lines, verbatim (`rate_limit = 0`, ...).
     pub general_extra: Vec<String>,
+    /// More `[dhcp]` lines, verbatim (`domain_search = ...`), when DHCPv4 is on.
+    pub dhcp_extra: Vec<String>,
 }
 
 /// The `[ipv6]` section: queues 43 and 44 always, 45 when `dhcpv6` (mode slaac+dhcpv6, the
@@ -627,6 +633,7 @@ impl Default for Conf {
             user: "root".into(),
             pidfile: None,
             general_extra: Vec::new(),
+            dhcp_extra: Vec::new(),
         }
     }
 }
@@ -669,6 +676,9 @@ impl Conf {
         let _ = writeln!(s, "nameservers = {}", self.nameservers);
         if let Some(domain) = &self.domain {
             let _ = writeln!(s, "domain = {domain}");
+        }
+        for line in &self.dhcp_extra {
+            let _ = writeln!(s, "{line}");
         }
         self.render_ipv6(&mut s);
         s
@@ -748,6 +758,8 @@ pub struct Binding {
     pub eui64: Option<String>,
     /// NAMESERVERS6, as written.
     pub nameservers6: Option<String>,
+    /// More `KEY=VALUE` lines, written after the others (ROUTES, NAMESERVERS, ...).
+    pub extra: Vec<String>,
 }
 
 impl Binding {
@@ -767,6 +779,7 @@ impl Binding {
             gateway6: None,
             eui64: None,
             nameservers6: None,
+            extra: Vec::new(),
         }
     }
 
@@ -803,6 +816,9 @@ impl Binding {
             if let Some(v) = value {
                 let _ = writeln!(s, "{key}={v}");
             }
+        }
+        for line in &self.extra {
+            let _ = writeln!(s, "{line}");
         }
         s
     }
@@ -919,7 +935,16 @@ pub struct DhcpOpts {
     /// dhclient.conf `reboot`: seconds in INIT-REBOOT before falling back to DISCOVER.
     pub reboot_s: u32,
     pub lease_file: LeaseFile,
+    /// More dhclient.conf statements, after the others (e.g. [`DHCLIENT_ASK_ROUTES`], `send
+    /// dhcp-client-identifier ...;`).
+    pub extra_conf: String,
 }
+
+/// dhclient.conf lines that ask for option 121 (not built into ISC dhclient; Debian's
+/// sample declares it the same way) and option 119.
+pub const DHCLIENT_ASK_ROUTES: &str =
+    "option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\n\
+     also request rfc3442-classless-static-routes, domain-search;\n";
 
 impl Default for DhcpOpts {
     fn default() -> DhcpOpts {
@@ -927,6 +952,7 @@ impl Default for DhcpOpts {
             timeout_s: 20,
             reboot_s: 10,
             lease_file: LeaseFile::Fresh,
+            extra_conf: String::new(),
         }
     }
 }
@@ -943,12 +969,40 @@ impl DhcpOpts {
 
 /// The `-sf` script: records every call as a block (`reason=..`, the `new_*`/`old_*`
 /// variables, `applied=<status of the ip commands>`, `END`) after applying the address and
-/// MTU, so a block in the log means eth0 is already configured. TIMEOUT exits 1 so dhclient
+/// MTU, so a block in the log means eth0 is already configured. Routes are applied as
+/// Debian's dhclient-script does (the RFC 3442 routes when there are any, else a default
+/// route through the first router), their status recorded apart as `routes_applied`. TIMEOUT exits 1 so dhclient
 /// never falls back to an old lease of the lease file.
 const DHCLIENT_SCRIPT: &str = r#"#!/bin/sh
 # dhclient -sf script of the nfdhcpd end-to-end tests (tests/common/mod.rs).
 log="$(dirname "$0")/script.log"
 applied=0
+routes_applied=0
+# As Debian's rfc3442-classless-routes hook: width, significant octets, router; 0.0.0.0
+# means on the link.
+apply_routes() {
+  if [ -n "$new_rfc3442_classless_static_routes" ]; then
+    set -- $(echo "$new_rfc3442_classless_static_routes" | tr ',' ' ')
+    while [ $# -ge 5 ]; do
+      w=$1
+      if [ "$w" -gt 24 ]; then net="$2.$3.$4.$5"; shift 5
+      elif [ "$w" -gt 16 ]; then net="$2.$3.$4.0"; shift 4
+      elif [ "$w" -gt 8 ]; then net="$2.$3.0.0"; shift 3
+      elif [ "$w" -gt 0 ]; then net="$2.0.0.0"; shift 2
+      else net=0.0.0.0; shift 1
+      fi
+      gw="$1.$2.$3.$4"; shift 4
+      if [ "$gw" = 0.0.0.0 ]; then
+        ip -4 route replace "$net/$w" dev "$interface" || routes_applied=$?
+      else
+        ip -4 route replace "$net/$w" via "$gw" dev "$interface" || routes_applied=$?
+      fi
+    done
+  elif [ -n "$new_routers" ]; then
+    set -- $new_routers
+    ip -4 route replace default via "$1" dev "$interface" || routes_applied=$?
+  fi
+}
 case "$reason" in
   PREINIT) ip link set dev "$interface" up || applied=$? ;;
   BOUND|REBOOT)
@@ -961,10 +1015,12 @@ case "$reason" in
   BOUND|REBOOT|RENEW|REBIND)
     if [ -n "$new_interface_mtu" ]; then
       ip link set dev "$interface" mtu "$new_interface_mtu" || applied=$?
-    fi ;;
+    fi
+    apply_routes ;;
 esac
 {
   echo "reason=$reason"
+  echo "routes_applied=$routes_applied"
   env | grep -E '^(new_|old_|interface=)' | LC_ALL=C sort
   echo "applied=$applied"
   echo "END"
@@ -979,8 +1035,8 @@ fn dhclient_conf(o: &DhcpOpts) -> String {
          timeout {};\ninitial-interval 1;\nreboot {};\n\
          request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers,\n  \
          host-name, interface-mtu, dhcp-lease-time, dhcp-renewal-time, dhcp-rebinding-time,\n  \
-         dhcp-server-identifier;\n",
-        o.timeout_s, o.reboot_s
+         dhcp-server-identifier;\n{}",
+        o.timeout_s, o.reboot_s, o.extra_conf
     )
 }
 

@@ -122,6 +122,12 @@ pub fn walk_dhcp4(payload: &[u8]) {
         let ip = |c| first(c).map(|d| Ipv4Addr::from(<[u8; 4]>::try_from(d).unwrap()));
         assert_eq!(req.requested_ip, ip(dhcp4::option::REQUESTED_IP));
         assert_eq!(req.server_id, ip(dhcp4::option::SERVER_ID));
+        let id = req.client_id.as_ref().map(dhcp4::ClientId::as_bytes);
+        assert_eq!(id, first(dhcp4::option::CLIENT_ID));
+        let prl = first(dhcp4::option::PARAM_REQUEST_LIST).unwrap_or_default();
+        for c in 0..=255u8 {
+            assert_eq!(req.requested.contains(c), prl.contains(&c));
+        }
     }
 }
 
