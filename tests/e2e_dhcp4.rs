@@ -21,7 +21,18 @@ fn routed(
     conf: &Conf,
     bind: impl Fn(&Vm) -> Binding,
 ) -> Option<(Sandbox, Vec<Vm>)> {
-    let mut sb = Sandbox::start_test(test, Needs::base())?;
+    routed_with(test, Needs::base(), vms, conf, bind)
+}
+
+/// [`routed`] for a test that needs more tools than dhclient.
+fn routed_with(
+    test: &str,
+    needs: Needs,
+    vms: usize,
+    conf: &Conf,
+    bind: impl Fn(&Vm) -> Binding,
+) -> Option<(Sandbox, Vec<Vm>)> {
+    let mut sb = Sandbox::start_test(test, needs)?;
     let vms: Vec<Vm> = (0..vms).map(|k| sb.add_vm(&format!("tap{k}"))).collect();
     for vm in &vms {
         sb.write_binding(&vm.tap, &bind(vm));
@@ -35,6 +46,18 @@ fn routed(
         );
     }
     Some((sb, vms))
+}
+
+/// A routed /32 VM (198.51.100.7/32) whose gateway, 192.0.2.1, is off its subnet, with a
+/// ROUTES entry through it.
+fn routed_32(vm: &Vm) -> Binding {
+    Binding {
+        ip: "198.51.100.7".into(),
+        subnet: "198.51.100.7/32".into(),
+        gateway: GATEWAY.into(),
+        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
+        ..Binding::for_vm(vm)
+    }
 }
 
 fn check(sb: &Sandbox, lease: &ScriptCall, key: &str, want: Option<&str>) {
@@ -463,18 +486,11 @@ fn expect_routes(sb: &Sandbox, vm: &Vm, want: &[&str]) {
 /// client, traffic off the link goes via the gateway.
 #[test]
 fn routed_32_vm_gets_classless_routes_and_a_working_default_route() {
-    let bind = |vm: &Vm| Binding {
-        ip: "198.51.100.7".into(),
-        subnet: "198.51.100.7/32".into(),
-        gateway: GATEWAY.into(),
-        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
-        ..Binding::for_vm(vm)
-    };
     let Some((mut sb, vms)) = routed(
         "routed_32_vm_gets_classless_routes_and_a_working_default_route",
         1,
         &Conf::default(),
-        bind,
+        routed_32,
     ) else {
         return;
     };
@@ -628,19 +644,11 @@ exit 0
 #[test]
 fn udhcpc_installs_classless_routes_on_a_routed_32() {
     let test = "udhcpc_installs_classless_routes_on_a_routed_32";
-    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["udhcpc"])) else {
+    let needs = Needs::tools(&["udhcpc"]);
+    let Some((sb, vms)) = routed_with(test, needs, 1, &Conf::default(), routed_32) else {
         return;
     };
-    let vm = sb.add_vm("tap0");
-    let b = Binding {
-        ip: "198.51.100.7".into(),
-        subnet: "198.51.100.7/32".into(),
-        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
-        ..Binding::for_vm(&vm)
-    };
-    sb.write_binding("tap0", &b);
-    sb.start_daemon(&Conf::default());
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let vm = vms[0].clone();
     let script = sb.dir.join("udhcpc.sh");
     std::fs::write(&script, UDHCPC_SCRIPT).expect("script");
     std::process::Command::new("chmod")
@@ -688,19 +696,11 @@ const DHCPCD_CONF: &str = "ipv4only\nnoarp\nnoipv4ll\npersistent\nnohook resolv.
 #[test]
 fn dhcpcd_installs_classless_routes_on_a_routed_32() {
     let test = "dhcpcd_installs_classless_routes_on_a_routed_32";
-    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(&["dhcpcd"])) else {
+    let needs = Needs::tools(&["dhcpcd"]);
+    let Some((sb, vms)) = routed_with(test, needs, 1, &Conf::default(), routed_32) else {
         return;
     };
-    let vm = sb.add_vm("tap0");
-    let b = Binding {
-        ip: "198.51.100.7".into(),
-        subnet: "198.51.100.7/32".into(),
-        extra: vec!["ROUTES=203.0.113.0/25 via 192.0.2.1".into()],
-        ..Binding::for_vm(&vm)
-    };
-    sb.write_binding("tap0", &b);
-    sb.start_daemon(&Conf::default());
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let vm = vms[0].clone();
     let conf = sb.dir.join("dhcpcd.conf");
     std::fs::write(&conf, DHCPCD_CONF).expect("dhcpcd.conf");
     sb.vm_must(
