@@ -161,6 +161,12 @@ def build():
         "full-ipv6": "vnet3\nMAC=52:54:00:12:34:56\nIP=192.0.2.50\nSUBNET=192.0.2.0/24\n"
         "GATEWAY=192.0.2.1\nHOSTNAME=vm1.example.org\nSUBNET6=2001:db8:1::/64\n"
         "GATEWAY6=2001:db8:1::1\nMTU=1450\nMACSPOOF=yes\nPRIVATE=no\nINSTANCE=vm-1\n",
+        # The per-VM keys of issue 13, on a routed /32 with an off-subnet gateway.
+        "per-vm": "tap3\nMAC=52:54:00:12:34:57\nIP=198.51.100.7\nSUBNET=198.51.100.7/32\n"
+        "GATEWAY=192.0.2.1\nROUTES=203.0.113.0/25 via 192.0.2.1, 198.51.100.0/24 via 0.0.0.0\n"
+        "NAMESERVERS=192.0.2.53, 192.0.2.54\nDOMAIN=tenant.example\n"
+        "DOMAIN_SEARCH=vm.tenant.example, tenant.example\nSUBNET6=2001:db8:1::/64\n"
+        "NAMESERVERS6=2001:db8:53::1\nHOSTNAME=my_vm5.tenant.example\n",
     }
     config = {
         "original-sample": (FIXTURES / "compat-nfdhcpd.conf").read_text(),
