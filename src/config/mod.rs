@@ -154,6 +154,8 @@ settings! {
         pub domain: Option<String>,
         /// Option 119 (RFC 3397), checked and encoded once; empty means it is left out.
         pub domain_search: crate::wire::dns::SearchList,
+        /// Option 42 (RFC 2132 §8.3), at most 63 addresses; empty means it is left out.
+        pub ntp_servers: Vec<Ipv4Addr>,
     }
 }
 

@@ -33,6 +33,7 @@ const DHCP_KEYS: &[&str] = &[
     "nameservers",
     "domain",
     "domain_search",
+    "ntp_servers",
 ];
 const IPV6_KEYS: &[&str] = &[
     "enable_ipv6",
@@ -142,6 +143,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
         "domain_search",
         search.iter().flat_map(|l| l.names()),
     );
+    let ntp_servers = ck.value_or(sec, "ntp_servers", parse_v4_option_list, Vec::new());
     let queue = DhcpQueue { dhcp_queue: queue? };
     Some((
         queue,
@@ -153,6 +155,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
             nameservers: nameservers?,
             domain: domain?,
             domain_search: search?,
+            ntp_servers: ntp_servers?,
         },
     ))
 }

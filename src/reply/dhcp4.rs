@@ -203,6 +203,7 @@ fn write_options(
         &b.nameservers
     };
     w.option_ipv4_list(option::DNS, nameservers)?;
+    w.option_ipv4_list(option::NTP_SERVERS, &cfg.ntp_servers)?;
     write_names(w, entry, cfg)?;
     let search = if b.domain_search_119.is_empty() {
         cfg.domain_search.wire()
@@ -863,6 +864,40 @@ mod tests {
             &cfg(),
         );
         assert_eq!(opt(&a.unwrap().msg, OptionCode::ClientIdentifier), None);
+    }
+
+    #[test]
+    fn ntp_servers_go_out_in_offer_and_ack_when_configured() {
+        let mut c = cfg();
+        let ack_req = request(v4::MessageType::Request, |m| {
+            m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+        });
+        let offer_req = request(v4::MessageType::Discover, |_| {});
+        // None configured: no option 42.
+        let a = answer(&offer_req, &entry(binding()), &c).unwrap();
+        assert_eq!(opt(&a.msg, OptionCode::NtpServers), None);
+        c.ntp_servers = vec![v4("192.0.2.123"), v4("203.0.113.123")];
+        for req in [&offer_req, &ack_req] {
+            let a = answer(req, &entry(binding()), &c).unwrap();
+            assert_eq!(
+                opt(&a.msg, OptionCode::NtpServers),
+                Some(&Opt::NtpServers(c.ntp_servers.clone())),
+                "{:?}",
+                a.kind
+            );
+            assert_eq!(
+                raw_option(&a.frame, 42),
+                Some(vec![192, 0, 2, 123, 203, 0, 113, 123])
+            );
+        }
+        // Not in a NAK.
+        let nak = request(v4::MessageType::Request, |m| {
+            m.opts_mut()
+                .insert(Opt::RequestedIpAddress(v4("192.0.2.7")));
+        });
+        let a = answer(&nak, &entry(binding()), &c).unwrap();
+        assert_eq!(a.kind, ReplyKind::Nak);
+        assert_eq!(raw_option(&a.frame, 42), None);
     }
 
     #[test]

@@ -120,6 +120,8 @@ pub mod option {
     pub const HOSTNAME: u8 = 12;
     /// §3.17.
     pub const DOMAIN_NAME: u8 = 15;
+    /// §8.3: NTP servers.
+    pub const NTP_SERVERS: u8 = 42;
     /// §5.1: interface MTU.
     pub const MTU: u8 = 26;
     /// §5.3: broadcast address.
