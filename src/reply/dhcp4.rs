@@ -141,6 +141,10 @@ fn write_frame(
         giaddr: req.giaddr,
         chaddr: req.chaddr,
     };
+    // The client's maximum message size (option 57, or 576) bounds the reply: the writer
+    // sees no more room than that, and `write_options` leaves out what does not fit.
+    let room = payload.len().min(req.max_reply_len());
+    let payload = payload.get_mut(..room).ok_or(WireError::BufferTooSmall)?;
     let mut w = ReplyWriter::new(payload, &hdr)?;
     write_options(&mut w, plan, req, entry, cfg)?;
     let payload_len = w.finish()?;
@@ -191,31 +195,37 @@ fn write_options(
     if plan.kind == ReplyKind::Nak {
         return Ok(());
     }
+    // In order of importance: what comes first must fit (an error otherwise, which only a
+    // 255-byte client identifier with 255 bytes of routes in 576 bytes reaches); from
+    // option 6 on, each is left out when the reply has no room left for it, so what gives
+    // way first is 249 (a copy of 121), then 119, 42, 15, 12 and 6. A more important
+    // option is never left out for a less important one; a smaller, less important one may
+    // still fit after a larger one was left out. Never left out: 53, 54, 61, 51, 58, 59,
+    // 1, 28, 3, 121 and 26.
     if req.message_type != MessageType::Inform {
         write_lease_times(w, cfg)?;
     }
     write_network(w, entry)?;
-    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(&entry.binding))?;
     let b = &entry.binding;
+    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(b))?;
+    if let Some(mtu) = b.mtu {
+        w.option_u16(option::MTU, mtu)?;
+    }
     let nameservers = if b.nameservers.is_empty() {
         &cfg.nameservers
     } else {
         &b.nameservers
     };
-    w.option_ipv4_list(option::DNS, nameservers)?;
-    w.option_ipv4_list(option::NTP_SERVERS, &cfg.ntp_servers)?;
+    if_room(w.option_ipv4_list(option::DNS, nameservers))?;
     write_names(w, entry, cfg)?;
+    if_room(w.option_ipv4_list(option::NTP_SERVERS, &cfg.ntp_servers))?;
     let search = if b.domain_search_119.is_empty() {
         cfg.domain_search.wire()
     } else {
         &b.domain_search_119
     };
     if_room(w.option_long(option::DOMAIN_SEARCH, search))?;
-    if let Some(mtu) = entry.binding.mtu {
-        w.option_u16(option::MTU, mtu)?;
-    }
-    // The same routes as 249 for a client that asks for it (older Windows), last, as what
-    // gives way first.
+    // The same routes as 249 for a client that asks for it (older Windows).
     if req.requested.contains(option::MS_CLASSLESS_ROUTES) {
         if_room(w.option_routes(option::MS_CLASSLESS_ROUTES, classless_routes(b)))?;
     }
@@ -270,10 +280,10 @@ pub fn classless_routes(b: &Binding) -> impl Iterator<Item = Route> + Clone + '_
         .chain(listed)
 }
 
-/// For the options a reply can do without (249 repeats 121; 119 is a convenience): left out
-/// when the frame has no room left, which only the largest of everything together (a
-/// 255-byte client identifier, full ROUTES asked for twice, a 510-byte search list) reaches.
-/// The writer writes nothing of an option that does not fit.
+/// For the options a reply can do without (see `write_options` for which and in what
+/// order): left out when the reply has no room left within the client's maximum message
+/// size (option 57, else 576 bytes) or the frame. The writer writes nothing of an option
+/// that does not fit.
 fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
     match written {
         Err(WireError::BufferTooSmall) => Ok(()),
@@ -281,12 +291,12 @@ fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
     }
 }
 
-/// Options 12 and 15: HOSTNAME as given; the domain from DOMAIN, else the config, else the
-/// HOSTNAME's part after its first dot.
+/// Options 12 and 15, each left out when it does not fit: HOSTNAME as given; the domain
+/// from DOMAIN, else the config, else the HOSTNAME's part after its first dot.
 fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(), WireError> {
     let hostname = entry.binding.hostname.as_deref();
     if let Some(h) = hostname {
-        w.option_str(option::HOSTNAME, h)?;
+        if_room(w.option_str(option::HOSTNAME, h))?;
     }
     let domain = entry
         .binding
@@ -295,7 +305,7 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
         .or(cfg.domain.as_deref())
         .or(entry.binding.hostname_domain.as_deref());
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
-        w.option_str(option::DOMAIN_NAME, d)?;
+        if_room(w.option_str(option::DOMAIN_NAME, d))?;
     }
     Ok(())
 }
@@ -807,7 +817,10 @@ mod tests {
             .collect();
         c.domain_search = crate::wire::dns::SearchList::new(long.clone()).unwrap();
         assert!(c.domain_search.wire().len() > 255);
-        let a = answer(&discover_asking(&[119]), &entry(binding()), &c).unwrap();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
+        });
+        let a = answer(&req, &entry(binding()), &c).unwrap();
         let udp = frame::parse_ipv4_udp(&a.frame[frame::ETH_HDR_LEN..]).unwrap();
         let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
         let parts: Vec<usize> = p
@@ -914,6 +927,7 @@ mod tests {
         let req = request(v4::MessageType::Discover, |m| {
             m.opts_mut().insert(Opt::ParameterRequestList(codes));
             m.opts_mut().insert(Opt::ClientIdentifier(vec![7; 255]));
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
         });
         let a = answer(&req, &entry(b.clone()), &cfg()).unwrap();
         assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(28));
@@ -929,8 +943,89 @@ mod tests {
         let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
         let req = request(v4::MessageType::Discover, |m| {
             m.opts_mut().insert(Opt::ParameterRequestList(codes));
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
         });
         let a = answer(&req, &entry(b), &cfg()).unwrap();
         assert_eq!(raw_option(&a.frame, 249), raw_option(&a.frame, 121));
+    }
+
+    /// The options of a reply frame, by code, in wire order (our own parser).
+    fn codes_of(frame: &[u8]) -> Vec<u8> {
+        let udp = frame::parse_ipv4_udp(&frame[frame::ETH_HDR_LEN..]).unwrap();
+        let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
+        p.options().map(|o| o.unwrap().code).collect()
+    }
+
+    #[test]
+    fn reply_keeps_within_the_clients_maximum_message_size() {
+        // 12 routes (106 bytes of option 121 and again of 249), a 488-byte search list, NTP
+        // servers: with a 7-byte client id 1043 bytes of DHCP message, 404 of which are
+        // never left out.
+        let routes = ["203.0.113.0/25 via 192.0.2.1"; 10].join(", ");
+        let search: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(58))).collect();
+        let mut b = binding_with(&format!(
+            "ROUTES={routes}\nDOMAIN_SEARCH={}\nMTU=1400",
+            search.join(",")
+        ));
+        b.ip = Some(v4("198.51.100.7"));
+        b.subnet = Some("198.51.100.7/32".parse().unwrap());
+        let mut c = cfg();
+        c.ntp_servers = vec![v4("192.0.2.123")];
+        let ask = |size: Option<u16>, id: usize| {
+            let codes: Vec<OptionCode> = [1u8, 3, 6, 12, 15, 42, 119, 121, 249]
+                .iter()
+                .map(|&c| c.into())
+                .collect();
+            request(v4::MessageType::Discover, move |m| {
+                m.opts_mut().insert(Opt::ParameterRequestList(codes));
+                m.opts_mut().insert(Opt::ClientIdentifier(vec![7; id]));
+                if let Some(size) = size {
+                    m.opts_mut().insert(Opt::MaxMessageSize(size));
+                }
+            })
+        };
+        let ip_len = |a: &Answer| a.frame.len() - frame::ETH_HDR_LEN;
+        // 1500: everything goes out.
+        let a = answer(&ask(Some(1500), 7), &entry(b.clone()), &c).unwrap();
+        assert!(ip_len(&a) > 576 && ip_len(&a) <= 1500, "{}", ip_len(&a));
+        let all = codes_of(&a.frame);
+        for code in [
+            53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6, 12, 15, 42, 119, 249,
+        ] {
+            assert!(all.contains(&code), "{code}: {all:?}");
+        }
+        // 576, as sent, under 576 (raised to it), or none sent: 249 and 119 give way.
+        for size in [Some(576), Some(300), None] {
+            let a = answer(&ask(size, 7), &entry(b.clone()), &c).unwrap();
+            assert!(ip_len(&a) <= 576, "{size:?}: {}", ip_len(&a));
+            let got = codes_of(&a.frame);
+            assert_eq!(
+                got,
+                [53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6, 12, 15, 42],
+                "{size:?}"
+            );
+            assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(12));
+            assert_eq!(
+                opt(&a.msg, OptionCode::NtpServers),
+                Some(&Opt::NtpServers(vec![v4("192.0.2.123")]))
+            );
+        }
+        // A 138-byte client id: 12 bytes are left after what must go out; the 10 of option
+        // 6 fit, then 12 (12 bytes), 15 (13) and 42 (6) do not.
+        let a = answer(&ask(Some(576), 138), &entry(b.clone()), &c).unwrap();
+        assert!(ip_len(&a) <= 576);
+        assert_eq!(
+            codes_of(&a.frame),
+            [53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6]
+        );
+        assert_eq!(
+            opt(&a.msg, OptionCode::ClientIdentifier),
+            Some(&Opt::ClientIdentifier(vec![7; 138]))
+        );
+        // 1000 bytes: the search list fits (937 bytes with it), 249 (106 more) does not.
+        let a = answer(&ask(Some(1000), 7), &entry(b), &c).unwrap();
+        assert!(ip_len(&a) <= 1000);
+        let got = codes_of(&a.frame);
+        assert!(got.contains(&119) && !got.contains(&249), "{got:?}");
     }
 }
