@@ -71,6 +71,7 @@ fn original_sample_loads_unchanged() {
             domain: Some("example.com".into()),
             domain_search: Default::default(),
             ntp_servers: vec![],
+            ipv6_only_wait: 1800,
         }
     );
     assert_eq!(
@@ -875,6 +876,49 @@ fn dhcp_ntp_servers_are_unicast_ipv4_addresses_and_live() {
     assert_eq!(
         old.live.diff(&new.live),
         [("dhcp.ntp_servers".to_string(), "[]".to_string())]
+    );
+}
+
+#[test]
+fn dhcp_ipv6_only_wait_defaults_to_1800_and_is_at_least_300() {
+    let conf = |extra: &str| {
+        let text = format!(
+            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n"
+        );
+        parse(Path::new("t.conf"), &text)
+    };
+    let wait = |extra: &str| {
+        let loaded = conf(extra).unwrap();
+        let w = loaded.config.live.dhcp.unwrap().ipv6_only_wait;
+        let warned: Vec<String> = keys(&loaded.warnings)
+            .iter()
+            .map(|(s, k, v)| format!("{s}.{k}={v}"))
+            .collect();
+        (w, warned)
+    };
+    assert_eq!(wait(""), (1800, vec![]));
+    assert_eq!(wait("ipv6_only_wait = 300"), (300, vec![]));
+    assert_eq!(wait("ipv6_only_wait = 4294967295"), (u32::MAX, vec![]));
+    for low in ["0", "299"] {
+        assert_eq!(
+            wait(&format!("ipv6_only_wait = {low}")),
+            (300, vec![format!("dhcp.ipv6_only_wait={low}")])
+        );
+    }
+    for bad in ["-1", "4294967296", "30m"] {
+        let e = conf(&format!("ipv6_only_wait = {bad}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[dhcp] ipv6_only_wait"), "{e}");
+    }
+    let (old, new) = (
+        conf("").unwrap().config,
+        conf("ipv6_only_wait = 600").unwrap().config,
+    );
+    assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
+    assert_eq!(
+        old.live.diff(&new.live),
+        [("dhcp.ipv6_only_wait".to_string(), "600".to_string())]
     );
 }
 

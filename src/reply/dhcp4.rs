@@ -49,8 +49,10 @@ struct Plan {
     kind: ReplyKind,
     server: Ipv4Addr,
     host_mac: MacAddr,
-    /// The address the client gets (0.0.0.0 for INFORM and NAK).
+    /// The address the client gets (0.0.0.0 for INFORM, NAK and IPv6-only).
     yiaddr: Ipv4Addr,
+    /// Option 108 (RFC 8925) goes out, and nothing of IPv4 configuration.
+    ipv6_only: bool,
 }
 
 fn decide(req: &Request, entry: &Entry, cfg: &Dhcp) -> Result<Plan, NoReply> {
@@ -68,16 +70,29 @@ fn decide(req: &Request, entry: &Entry, cfg: &Dhcp) -> Result<Plan, NoReply> {
         server,
         host_mac: entry.host_mac,
         yiaddr: ip,
+        ipv6_only: false,
     };
     match req.message_type {
-        MessageType::Request => {
-            if req.server_id.is_some_and(|s| s != server) {
-                return Err(NoReply::OtherServer);
-            }
-            if requested_addr(req).is_some_and(|r| r != ip) {
-                plan.kind = ReplyKind::Nak;
-                plan.yiaddr = Ipv4Addr::UNSPECIFIED;
-            }
+        MessageType::Request if req.server_id.is_some_and(|s| s != server) => {
+            return Err(NoReply::OtherServer);
+        }
+        // RFC 8925 §3.3: "The server MUST NOT include the IPv6-Only Preferred option in the
+        // DHCPOFFER or DHCPACK message if the option was not present in the Parameter
+        // Request List sent by the client." When it was, and the binding says IPV6ONLY,
+        // the server MUST include it, and it SHOULD NOT assign an address: it returns
+        // 0.0.0.0 in yiaddr (§3.3; the client, §3.2, then stops asking for V6ONLY_WAIT
+        // seconds and does not send a DHCPREQUEST for an offer carrying 108). Same for a
+        // REQUEST (INIT-REBOOT, or a client that ignored the OFFER's 108): an ACK with 108
+        // and no address, not a NAK, so that it stops at once.
+        MessageType::Discover | MessageType::Request
+            if b.ipv6only && req.requested.contains(option::IPV6_ONLY_PREFERRED) =>
+        {
+            plan.ipv6_only = true;
+            plan.yiaddr = Ipv4Addr::UNSPECIFIED;
+        }
+        MessageType::Request if requested_addr(req).is_some_and(|r| r != ip) => {
+            plan.kind = ReplyKind::Nak;
+            plan.yiaddr = Ipv4Addr::UNSPECIFIED;
         }
         // RFC 2131 §4.3.5: an INFORM client already has its address; yiaddr stays 0.
         MessageType::Inform => plan.yiaddr = Ipv4Addr::UNSPECIFIED,
@@ -160,11 +175,14 @@ fn write_frame(
     frame::emit_ipv4_udp(out, &envelope, payload_len)
 }
 
-/// RFC 2131 §4.1: NAK and broadcast-flag replies are broadcast; a client with an address
-/// (ciaddr) gets unicast there; otherwise unicast to yiaddr at chaddr, which works because
+/// RFC 2131 §4.1: NAK and broadcast-flag replies are broadcast, and so are replies without
+/// an address (IPv6-only) to a client without one; a client with an address (ciaddr) gets
+/// unicast there; otherwise unicast to yiaddr at chaddr, which works because
 /// clients in INIT receive on raw sockets. Frames go only onto the VM's own tap either way.
 fn destination(plan: &Plan, req: &Request) -> (Ipv4Addr, MacAddr) {
-    if plan.kind == ReplyKind::Nak || req.broadcast_flag() {
+    // IPv6-only: no address to unicast to (yiaddr 0.0.0.0) unless the client has one.
+    let nowhere = plan.yiaddr.is_unspecified() && req.ciaddr.is_unspecified();
+    if plan.kind == ReplyKind::Nak || req.broadcast_flag() || nowhere {
         (Ipv4Addr::BROADCAST, MacAddr::BROADCAST)
     } else if !req.ciaddr.is_unspecified() {
         (req.ciaddr, req.chaddr)
@@ -194,6 +212,10 @@ fn write_options(
     }
     if plan.kind == ReplyKind::Nak {
         return Ok(());
+    }
+    if plan.ipv6_only {
+        // 108 alone: with no address there is no lease, mask, router or the like to give.
+        return w.option_u32(option::IPV6_ONLY_PREFERRED, cfg.ipv6_only_wait);
     }
     // In order of importance: what comes first must fit (an error otherwise, which only a
     // 255-byte client identifier with 255 bytes of routes in 576 bytes reaches); from
@@ -911,6 +933,71 @@ mod tests {
         let a = answer(&nak, &entry(binding()), &c).unwrap();
         assert_eq!(a.kind, ReplyKind::Nak);
         assert_eq!(raw_option(&a.frame, 42), None);
+    }
+
+    #[test]
+    fn ipv6only_binding_gets_108_and_no_address_only_when_asked() {
+        let mut c = cfg();
+        c.ipv6_only_wait = 900;
+        let v6only = binding_with("IPV6ONLY=yes");
+        let discover = |codes: &[u8]| discover_asking(codes);
+        let request_asking = |codes: &[u8]| {
+            let codes: Vec<OptionCode> = codes.iter().map(|&c| OptionCode::from(c)).collect();
+            request(v4::MessageType::Request, |m| {
+                m.opts_mut().insert(Opt::ParameterRequestList(codes));
+                m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+                m.opts_mut().insert(Opt::ClientIdentifier(vec![1, 2, 3]));
+            })
+        };
+        for (req, kind) in [
+            (discover(&[1, 3, 6, 108]), ReplyKind::Offer),
+            (request_asking(&[1, 3, 6, 108]), ReplyKind::Ack),
+        ] {
+            let a = answer(&req, &entry(v6only.clone()), &c).unwrap();
+            assert_eq!(a.kind, kind);
+            assert_eq!(a.msg.yiaddr(), Ipv4Addr::UNSPECIFIED, "{kind:?}");
+            assert_eq!(raw_option(&a.frame, 108), Some(vec![0, 0, 0x03, 0x84]));
+            // 53, 54 (61 when sent), 108: nothing of an IPv4 configuration.
+            let want: &[u8] = if kind == ReplyKind::Ack {
+                &[53, 54, 61, 108]
+            } else {
+                &[53, 54, 108]
+            };
+            assert_eq!(codes_of(&a.frame), want, "{kind:?}");
+            // No address to unicast to: broadcast.
+            assert_eq!(&a.frame[0..6], &[0xff; 6]);
+            let udp = frame::parse_ipv4_udp(&a.frame[14..]).unwrap();
+            assert_eq!(udp.dst, Ipv4Addr::BROADCAST);
+        }
+        // Not asked for: the usual offer, with the address and without 108.
+        let a = answer(&discover(&[1, 3, 6]), &entry(v6only.clone()), &c).unwrap();
+        assert_eq!(a.msg.yiaddr(), IP);
+        assert_eq!(raw_option(&a.frame, 108), None);
+        // Asked for, but the binding is not IPV6ONLY (or says no): likewise.
+        for b in [binding(), binding_with("IPV6ONLY=no")] {
+            let a = answer(&discover(&[1, 3, 6, 108]), &entry(b), &c).unwrap();
+            assert_eq!(a.msg.yiaddr(), IP);
+            assert_eq!(raw_option(&a.frame, 108), None);
+        }
+        // A REQUEST for another server is still ignored; INFORM is answered as before.
+        let other = request(v4::MessageType::Request, |m| {
+            m.opts_mut()
+                .insert(Opt::ParameterRequestList(vec![OptionCode::from(108)]));
+            m.opts_mut()
+                .insert(Opt::ServerIdentifier(v4("198.51.100.9")));
+        });
+        assert_eq!(
+            answer(&other, &entry(v6only.clone()), &c).err(),
+            Some(NoReply::OtherServer)
+        );
+        let inform = request(v4::MessageType::Inform, |m| {
+            m.set_ciaddr(IP);
+            m.opts_mut()
+                .insert(Opt::ParameterRequestList(vec![OptionCode::from(108)]));
+        });
+        let a = answer(&inform, &entry(v6only), &c).unwrap();
+        assert_eq!(raw_option(&a.frame, 108), None);
+        assert!(opt(&a.msg, OptionCode::DomainNameServer).is_some());
     }
 
     #[test]

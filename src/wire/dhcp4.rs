@@ -155,6 +155,8 @@ pub mod option {
     pub const REBINDING_TIME: u8 = 59;
     /// §9.14.
     pub const CLIENT_ID: u8 = 61;
+    /// RFC 8925: IPv6-only preferred, V6ONLY_WAIT in seconds (32 bits).
+    pub const IPV6_ONLY_PREFERRED: u8 = 108;
     /// RFC 3397: domain search list, names compressed (RFC 1035 §4.1.4).
     pub const DOMAIN_SEARCH: u8 = 119;
     /// RFC 3442: classless static routes.
