@@ -1185,3 +1185,66 @@ fn bindings_the_original_served_are_served() {
         sb.fail("the stray line's text reached the log");
     }
 }
+
+/// `[dhcp] ntp_servers` reaches dhclient as option 42; an IPV6ONLY binding's option 108
+/// (RFC 8925) goes only to a client that asks for it: a dhclient that does not gets its
+/// address (and no `new_v6_only_preferred`), one that does (ISC dhclient 4.4 implements
+/// RFC 8925) is offered 0.0.0.0 with 108, calls its script with reason V6ONLY, and takes
+/// no IPv4 address.
+#[test]
+fn ntp_servers_reach_dhclient_and_108_only_when_asked() {
+    let conf = Conf {
+        dhcp_extra: vec!["ntp_servers = 192.0.2.123, 198.51.100.123".into()],
+        ..Conf::default()
+    };
+    let bind = |vm: &Vm| Binding {
+        extra: vec!["IPV6ONLY=yes".into()],
+        ..Binding::for_vm(vm)
+    };
+    let Some((mut sb, vms)) = routed(
+        "ntp_servers_reach_dhclient_and_108_only_when_asked",
+        2,
+        &conf,
+        bind,
+    ) else {
+        return;
+    };
+    const DECLARE_108: &str = "option v6-only-preferred code 108 = unsigned integer 32;\n";
+    let opts = DhcpOpts {
+        extra_conf: format!("{DECLARE_108}also request ntp-servers;\n"),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[0], &opts);
+    let lease = sb.expect_lease(run);
+    check(&sb, &lease, "new_ip_address", Some(VM_IP));
+    check(
+        &sb,
+        &lease,
+        "new_ntp_servers",
+        Some("192.0.2.123 198.51.100.123"),
+    );
+    check(&sb, &lease, "new_v6_only_preferred", None);
+    if sb.script_calls(run).iter().any(|c| c.reason() == "V6ONLY") {
+        sb.fail("a dhclient that did not ask for option 108 went IPv6-only");
+    }
+    // The second VM asks for 108 as well.
+    let opts = DhcpOpts {
+        extra_conf: format!("{DECLARE_108}also request ntp-servers, v6-only-preferred;\n"),
+        ..DhcpOpts::default()
+    };
+    let run = sb.dhclient(&vms[1], &opts);
+    sb.wait_script(run, &["V6ONLY"], 0, LEASE_TIMEOUT);
+    if let Some(c) = sb
+        .script_calls(run)
+        .iter()
+        .find(|c| LEASE_REASONS.contains(&c.reason()))
+    {
+        sb.fail(&format!("an IPv6-only client got a lease:\n{}", c.dump()));
+    }
+    let addrs = sb.vm_must(&vms[1], "ip -4 addr show dev eth0");
+    if addrs.contains("inet ") {
+        sb.fail(&format!(
+            "an IPv6-only client has an IPv4 address:\n{addrs}"
+        ));
+    }
+}

@@ -57,6 +57,7 @@ const KNOWN_KEYS: &[&str] = &[
     "NAMESERVERS",
     "DOMAIN",
     "DOMAIN_SEARCH",
+    "IPV6ONLY",
 ];
 
 /// What one interface's VM is to be told.
@@ -94,6 +95,9 @@ pub struct Binding {
     pub private: bool,
     /// MACSPOOF: requests from any MAC are answered.
     pub macspoof: bool,
+    /// IPV6ONLY: a DHCPv4 client that asks for option 108 gets it, and no address
+    /// (RFC 8925).
+    pub ipv6only: bool,
     /// TAGS: kept, unused. Unvalidated: escape it when displaying.
     pub tags: Option<String>,
     /// NAMESERVERS6: this VM's RA RDNSS and DHCPv6 option 23, over `[ipv6] nameservers`;
@@ -341,6 +345,7 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         mtu: fields.get("MTU", parse_mtu)?,
         private: fields.flag("PRIVATE"),
         macspoof: fields.flag("MACSPOOF"),
+        ipv6only: fields.flag("IPV6ONLY"),
         tags: fields.line("TAGS").map(|l| l.value.to_string()),
         routes: fields
             .lenient("ROUTES", parse_routes, &mut warnings)
@@ -669,6 +674,7 @@ mod tests {
                 mtu: None,
                 private: false,
                 macspoof: false,
+                ipv6only: false,
                 // `TAGS=""`: quotes removed, empty means unset.
                 tags: None,
                 nameservers6: vec![],
@@ -770,8 +776,13 @@ mod tests {
             ("off", false),
             ("", false),
         ] {
-            let b = parse("tap0", &with(&format!("PRIVATE={value}\nMACSPOOF={value}"))).unwrap();
-            assert_eq!((b.private, b.macspoof), (set, set), "{value:?}");
+            let text = format!("PRIVATE={value}\nMACSPOOF={value}\nIPV6ONLY={value}");
+            let b = parse("tap0", &with(&text)).unwrap();
+            assert_eq!(
+                (b.private, b.macspoof, b.ipv6only),
+                (set, set, set),
+                "{value:?}"
+            );
         }
     }
 

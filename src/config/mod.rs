@@ -51,6 +51,11 @@ pub const DEFAULT_RATE_BURST: u32 = 50;
 pub const DEFAULT_LEASE_LIFETIME: u32 = 604_800;
 /// One hour, the shipped sample's value (the original had no default).
 pub const DEFAULT_LEASE_RENEWAL: u32 = 3_600;
+/// `[dhcp] ipv6_only_wait`: RFC 8925 §3.4's default V6ONLY_WAIT.
+pub const DEFAULT_IPV6_ONLY_WAIT: u32 = 1_800;
+/// RFC 8925 §3.4's MIN_V6ONLY_WAIT: a client waits at least this long whatever the option
+/// says (§3.2), so a smaller configured value is raised to it.
+pub const MIN_IPV6_ONLY_WAIT: u32 = 300;
 /// The original's spec said 600, but its code constant (`DEFAULT_RA_PERIOD`) and its shipped
 /// sample both said 300, so every deployment ran with 300. A shorter period also shortens how
 /// long a guest that missed the solicited RA waits for IPv6.
@@ -154,6 +159,11 @@ settings! {
         pub domain: Option<String>,
         /// Option 119 (RFC 3397), checked and encoded once; empty means it is left out.
         pub domain_search: crate::wire::dns::SearchList,
+        /// Option 42 (RFC 2132 §8.3), at most 63 addresses; empty means it is left out.
+        pub ntp_servers: Vec<Ipv4Addr>,
+        /// Option 108 (RFC 8925), V6ONLY_WAIT in seconds, at least 300: for IPV6ONLY
+        /// bindings whose client asks for it.
+        pub ipv6_only_wait: u32,
     }
 }
 

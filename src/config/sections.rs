@@ -33,6 +33,8 @@ const DHCP_KEYS: &[&str] = &[
     "nameservers",
     "domain",
     "domain_search",
+    "ntp_servers",
+    "ipv6_only_wait",
 ];
 const IPV6_KEYS: &[&str] = &[
     "enable_ipv6",
@@ -142,6 +144,22 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
         "domain_search",
         search.iter().flat_map(|l| l.names()),
     );
+    let ntp_servers = ck.value_or(sec, "ntp_servers", parse_v4_option_list, Vec::new());
+    let mut v6only_wait = ck.value_or(
+        sec,
+        "ipv6_only_wait",
+        |s| parse_uint(s, 0, u32::MAX.into()).map(|n| n as u32),
+        DEFAULT_IPV6_ONLY_WAIT,
+    );
+    if let Some(wait) = v6only_wait.filter(|w| *w < MIN_IPV6_ONLY_WAIT) {
+        // RFC 8925 §3.2: a client takes anything below MIN_V6ONLY_WAIT as MIN_V6ONLY_WAIT.
+        let reason = format!(
+            "below RFC 8925's MIN_V6ONLY_WAIT; {MIN_IPV6_ONLY_WAIT} is sent, the least a \
+             client waits"
+        );
+        ck.warning(sec.name, "ipv6_only_wait", &wait.to_string(), reason);
+        v6only_wait = Some(MIN_IPV6_ONLY_WAIT);
+    }
     let queue = DhcpQueue { dhcp_queue: queue? };
     Some((
         queue,
@@ -153,6 +171,8 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
             nameservers: nameservers?,
             domain: domain?,
             domain_search: search?,
+            ntp_servers: ntp_servers?,
+            ipv6_only_wait: v6only_wait?,
         },
     ))
 }

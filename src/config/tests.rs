@@ -70,6 +70,8 @@ fn original_sample_loads_unchanged() {
             nameservers: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(192, 0, 2, 3)],
             domain: Some("example.com".into()),
             domain_search: Default::default(),
+            ntp_servers: vec![],
+            ipv6_only_wait: 1800,
         }
     );
     assert_eq!(
@@ -825,6 +827,99 @@ fn dhcp_domain_search_is_encoded_once_and_checked() {
     let text = "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\ndomain_search = a..b\n";
     let e = parse(Path::new("t.conf"), text).unwrap_err().to_string();
     assert!(e.contains("is not a DNS name"), "{e}");
+}
+
+#[test]
+fn dhcp_ntp_servers_are_unicast_ipv4_addresses_and_live() {
+    let conf = |extra: &str| {
+        let text = format!(
+            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n"
+        );
+        parse(Path::new("t.conf"), &text)
+    };
+    let d = |extra: &str| conf(extra).unwrap().config.live.dhcp.unwrap();
+    assert_eq!(d("").ntp_servers, Vec::<Ipv4Addr>::new());
+    assert_eq!(
+        d("ntp_servers = 192.0.2.123, \"198.51.100.123\"").ntp_servers,
+        [
+            Ipv4Addr::new(192, 0, 2, 123),
+            Ipv4Addr::new(198, 51, 100, 123)
+        ]
+    );
+    for bad in [
+        "224.0.1.1",
+        "2001:db8::123",
+        "ntp.example.org",
+        "255.255.255.255",
+    ] {
+        let e = conf(&format!("ntp_servers = {bad}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[dhcp] ntp_servers"), "{e}");
+    }
+    let many: Vec<String> = (1..=64).map(|i| format!("192.0.2.{i}")).collect();
+    let e = conf(&format!("ntp_servers = {}", many.join(",")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at most 63"), "{e}");
+    assert_eq!(
+        d(&format!("ntp_servers = {}", many[..63].join(",")))
+            .ntp_servers
+            .len(),
+        63
+    );
+    let (old, new) = (
+        conf("ntp_servers = 192.0.2.123").unwrap().config,
+        conf("").unwrap().config,
+    );
+    assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
+    assert_eq!(
+        old.live.diff(&new.live),
+        [("dhcp.ntp_servers".to_string(), "[]".to_string())]
+    );
+}
+
+#[test]
+fn dhcp_ipv6_only_wait_defaults_to_1800_and_is_at_least_300() {
+    let conf = |extra: &str| {
+        let text = format!(
+            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n"
+        );
+        parse(Path::new("t.conf"), &text)
+    };
+    let wait = |extra: &str| {
+        let loaded = conf(extra).unwrap();
+        let w = loaded.config.live.dhcp.unwrap().ipv6_only_wait;
+        let warned: Vec<String> = keys(&loaded.warnings)
+            .iter()
+            .map(|(s, k, v)| format!("{s}.{k}={v}"))
+            .collect();
+        (w, warned)
+    };
+    assert_eq!(wait(""), (1800, vec![]));
+    assert_eq!(wait("ipv6_only_wait = 300"), (300, vec![]));
+    assert_eq!(wait("ipv6_only_wait = 4294967295"), (u32::MAX, vec![]));
+    for low in ["0", "299"] {
+        assert_eq!(
+            wait(&format!("ipv6_only_wait = {low}")),
+            (300, vec![format!("dhcp.ipv6_only_wait={low}")])
+        );
+    }
+    for bad in ["-1", "4294967296", "30m"] {
+        let e = conf(&format!("ipv6_only_wait = {bad}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[dhcp] ipv6_only_wait"), "{e}");
+    }
+    let (old, new) = (
+        conf("").unwrap().config,
+        conf("ipv6_only_wait = 600").unwrap().config,
+    );
+    assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
+    assert_eq!(
+        old.live.diff(&new.live),
+        [("dhcp.ipv6_only_wait".to_string(), "600".to_string())]
+    );
 }
 
 #[test]

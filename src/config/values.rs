@@ -73,6 +73,20 @@ pub(super) fn parse_v4(s: &str) -> Result<Ipv4Addr, String> {
     }
 }
 
+/// A comma list of unicast IPv4 addresses that one DHCPv4 option carries: at most 63
+/// (252 bytes; an option's value holds 255).
+pub(super) fn parse_v4_option_list(s: &str) -> Result<Vec<Ipv4Addr>, String> {
+    let list = parse_list(s, parse_v4)?;
+    let max = crate::wire::dhcp4::MAX_IPV4_LIST;
+    if list.len() > max {
+        return Err(format!(
+            "{} addresses; one option holds at most {max}",
+            list.len()
+        ));
+    }
+    Ok(list)
+}
+
 /// A unicast IPv6 address (link-local is fine: RDNSS may point at the router).
 pub(super) fn parse_v6(s: &str) -> Result<Ipv6Addr, String> {
     match s.parse::<IpAddr>() {

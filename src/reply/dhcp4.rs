@@ -49,8 +49,10 @@ struct Plan {
     kind: ReplyKind,
     server: Ipv4Addr,
     host_mac: MacAddr,
-    /// The address the client gets (0.0.0.0 for INFORM and NAK).
+    /// The address the client gets (0.0.0.0 for INFORM, NAK and IPv6-only).
     yiaddr: Ipv4Addr,
+    /// Option 108 (RFC 8925) goes out, and nothing of IPv4 configuration.
+    ipv6_only: bool,
 }
 
 fn decide(req: &Request, entry: &Entry, cfg: &Dhcp) -> Result<Plan, NoReply> {
@@ -68,16 +70,29 @@ fn decide(req: &Request, entry: &Entry, cfg: &Dhcp) -> Result<Plan, NoReply> {
         server,
         host_mac: entry.host_mac,
         yiaddr: ip,
+        ipv6_only: false,
     };
     match req.message_type {
-        MessageType::Request => {
-            if req.server_id.is_some_and(|s| s != server) {
-                return Err(NoReply::OtherServer);
-            }
-            if requested_addr(req).is_some_and(|r| r != ip) {
-                plan.kind = ReplyKind::Nak;
-                plan.yiaddr = Ipv4Addr::UNSPECIFIED;
-            }
+        MessageType::Request if req.server_id.is_some_and(|s| s != server) => {
+            return Err(NoReply::OtherServer);
+        }
+        // RFC 8925 §3.3: "The server MUST NOT include the IPv6-Only Preferred option in the
+        // DHCPOFFER or DHCPACK message if the option was not present in the Parameter
+        // Request List sent by the client." When it was, and the binding says IPV6ONLY,
+        // the server MUST include it, and it SHOULD NOT assign an address: it returns
+        // 0.0.0.0 in yiaddr (§3.3; the client, §3.2, then stops asking for V6ONLY_WAIT
+        // seconds and does not send a DHCPREQUEST for an offer carrying 108). Same for a
+        // REQUEST (INIT-REBOOT, or a client that ignored the OFFER's 108): an ACK with 108
+        // and no address, not a NAK, so that it stops at once.
+        MessageType::Discover | MessageType::Request
+            if b.ipv6only && req.requested.contains(option::IPV6_ONLY_PREFERRED) =>
+        {
+            plan.ipv6_only = true;
+            plan.yiaddr = Ipv4Addr::UNSPECIFIED;
+        }
+        MessageType::Request if requested_addr(req).is_some_and(|r| r != ip) => {
+            plan.kind = ReplyKind::Nak;
+            plan.yiaddr = Ipv4Addr::UNSPECIFIED;
         }
         // RFC 2131 §4.3.5: an INFORM client already has its address; yiaddr stays 0.
         MessageType::Inform => plan.yiaddr = Ipv4Addr::UNSPECIFIED,
@@ -141,6 +156,10 @@ fn write_frame(
         giaddr: req.giaddr,
         chaddr: req.chaddr,
     };
+    // The client's maximum message size (option 57, or 576) bounds the reply: the writer
+    // sees no more room than that, and `write_options` leaves out what does not fit.
+    let room = payload.len().min(req.max_reply_len());
+    let payload = payload.get_mut(..room).ok_or(WireError::BufferTooSmall)?;
     let mut w = ReplyWriter::new(payload, &hdr)?;
     write_options(&mut w, plan, req, entry, cfg)?;
     let payload_len = w.finish()?;
@@ -156,11 +175,14 @@ fn write_frame(
     frame::emit_ipv4_udp(out, &envelope, payload_len)
 }
 
-/// RFC 2131 §4.1: NAK and broadcast-flag replies are broadcast; a client with an address
-/// (ciaddr) gets unicast there; otherwise unicast to yiaddr at chaddr, which works because
+/// RFC 2131 §4.1: NAK and broadcast-flag replies are broadcast, and so are replies without
+/// an address (IPv6-only) to a client without one; a client with an address (ciaddr) gets
+/// unicast there; otherwise unicast to yiaddr at chaddr, which works because
 /// clients in INIT receive on raw sockets. Frames go only onto the VM's own tap either way.
 fn destination(plan: &Plan, req: &Request) -> (Ipv4Addr, MacAddr) {
-    if plan.kind == ReplyKind::Nak || req.broadcast_flag() {
+    // IPv6-only: no address to unicast to (yiaddr 0.0.0.0) unless the client has one.
+    let nowhere = plan.yiaddr.is_unspecified() && req.ciaddr.is_unspecified();
+    if plan.kind == ReplyKind::Nak || req.broadcast_flag() || nowhere {
         (Ipv4Addr::BROADCAST, MacAddr::BROADCAST)
     } else if !req.ciaddr.is_unspecified() {
         (req.ciaddr, req.chaddr)
@@ -191,30 +213,41 @@ fn write_options(
     if plan.kind == ReplyKind::Nak {
         return Ok(());
     }
+    if plan.ipv6_only {
+        // 108 alone: with no address there is no lease, mask, router or the like to give.
+        return w.option_u32(option::IPV6_ONLY_PREFERRED, cfg.ipv6_only_wait);
+    }
+    // In order of importance: what comes first must fit (an error otherwise, which only a
+    // 255-byte client identifier with 255 bytes of routes in 576 bytes reaches); from
+    // option 6 on, each is left out when the reply has no room left for it, so what gives
+    // way first is 249 (a copy of 121), then 119, 42, 15, 12 and 6. A more important
+    // option is never left out for a less important one; a smaller, less important one may
+    // still fit after a larger one was left out. Never left out: 53, 54, 61, 51, 58, 59,
+    // 1, 28, 3, 121 and 26.
     if req.message_type != MessageType::Inform {
         write_lease_times(w, cfg)?;
     }
     write_network(w, entry)?;
-    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(&entry.binding))?;
     let b = &entry.binding;
+    w.option_routes(option::CLASSLESS_ROUTES, classless_routes(b))?;
+    if let Some(mtu) = b.mtu {
+        w.option_u16(option::MTU, mtu)?;
+    }
     let nameservers = if b.nameservers.is_empty() {
         &cfg.nameservers
     } else {
         &b.nameservers
     };
-    w.option_ipv4_list(option::DNS, nameservers)?;
+    if_room(w.option_ipv4_list(option::DNS, nameservers))?;
     write_names(w, entry, cfg)?;
+    if_room(w.option_ipv4_list(option::NTP_SERVERS, &cfg.ntp_servers))?;
     let search = if b.domain_search_119.is_empty() {
         cfg.domain_search.wire()
     } else {
         &b.domain_search_119
     };
     if_room(w.option_long(option::DOMAIN_SEARCH, search))?;
-    if let Some(mtu) = entry.binding.mtu {
-        w.option_u16(option::MTU, mtu)?;
-    }
-    // The same routes as 249 for a client that asks for it (older Windows), last, as what
-    // gives way first.
+    // The same routes as 249 for a client that asks for it (older Windows).
     if req.requested.contains(option::MS_CLASSLESS_ROUTES) {
         if_room(w.option_routes(option::MS_CLASSLESS_ROUTES, classless_routes(b)))?;
     }
@@ -269,10 +302,10 @@ pub fn classless_routes(b: &Binding) -> impl Iterator<Item = Route> + Clone + '_
         .chain(listed)
 }
 
-/// For the options a reply can do without (249 repeats 121; 119 is a convenience): left out
-/// when the frame has no room left, which only the largest of everything together (a
-/// 255-byte client identifier, full ROUTES asked for twice, a 510-byte search list) reaches.
-/// The writer writes nothing of an option that does not fit.
+/// For the options a reply can do without (see `write_options` for which and in what
+/// order): left out when the reply has no room left within the client's maximum message
+/// size (option 57, else 576 bytes) or the frame. The writer writes nothing of an option
+/// that does not fit.
 fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
     match written {
         Err(WireError::BufferTooSmall) => Ok(()),
@@ -280,12 +313,12 @@ fn if_room(written: Result<(), WireError>) -> Result<(), WireError> {
     }
 }
 
-/// Options 12 and 15: HOSTNAME as given; the domain from DOMAIN, else the config, else the
-/// HOSTNAME's part after its first dot.
+/// Options 12 and 15, each left out when it does not fit: HOSTNAME as given; the domain
+/// from DOMAIN, else the config, else the HOSTNAME's part after its first dot.
 fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(), WireError> {
     let hostname = entry.binding.hostname.as_deref();
     if let Some(h) = hostname {
-        w.option_str(option::HOSTNAME, h)?;
+        if_room(w.option_str(option::HOSTNAME, h))?;
     }
     let domain = entry
         .binding
@@ -294,7 +327,7 @@ fn write_names(w: &mut ReplyWriter<'_>, entry: &Entry, cfg: &Dhcp) -> Result<(),
         .or(cfg.domain.as_deref())
         .or(entry.binding.hostname_domain.as_deref());
     if let Some(d) = domain.filter(|d| !d.is_empty()) {
-        w.option_str(option::DOMAIN_NAME, d)?;
+        if_room(w.option_str(option::DOMAIN_NAME, d))?;
     }
     Ok(())
 }
@@ -806,7 +839,10 @@ mod tests {
             .collect();
         c.domain_search = crate::wire::dns::SearchList::new(long.clone()).unwrap();
         assert!(c.domain_search.wire().len() > 255);
-        let a = answer(&discover_asking(&[119]), &entry(binding()), &c).unwrap();
+        let req = request(v4::MessageType::Discover, |m| {
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
+        });
+        let a = answer(&req, &entry(binding()), &c).unwrap();
         let udp = frame::parse_ipv4_udp(&a.frame[frame::ETH_HDR_LEN..]).unwrap();
         let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
         let parts: Vec<usize> = p
@@ -866,6 +902,105 @@ mod tests {
     }
 
     #[test]
+    fn ntp_servers_go_out_in_offer_and_ack_when_configured() {
+        let mut c = cfg();
+        let ack_req = request(v4::MessageType::Request, |m| {
+            m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+        });
+        let offer_req = request(v4::MessageType::Discover, |_| {});
+        // None configured: no option 42.
+        let a = answer(&offer_req, &entry(binding()), &c).unwrap();
+        assert_eq!(opt(&a.msg, OptionCode::NtpServers), None);
+        c.ntp_servers = vec![v4("192.0.2.123"), v4("203.0.113.123")];
+        for req in [&offer_req, &ack_req] {
+            let a = answer(req, &entry(binding()), &c).unwrap();
+            assert_eq!(
+                opt(&a.msg, OptionCode::NtpServers),
+                Some(&Opt::NtpServers(c.ntp_servers.clone())),
+                "{:?}",
+                a.kind
+            );
+            assert_eq!(
+                raw_option(&a.frame, 42),
+                Some(vec![192, 0, 2, 123, 203, 0, 113, 123])
+            );
+        }
+        // Not in a NAK.
+        let nak = request(v4::MessageType::Request, |m| {
+            m.opts_mut()
+                .insert(Opt::RequestedIpAddress(v4("192.0.2.7")));
+        });
+        let a = answer(&nak, &entry(binding()), &c).unwrap();
+        assert_eq!(a.kind, ReplyKind::Nak);
+        assert_eq!(raw_option(&a.frame, 42), None);
+    }
+
+    #[test]
+    fn ipv6only_binding_gets_108_and_no_address_only_when_asked() {
+        let mut c = cfg();
+        c.ipv6_only_wait = 900;
+        let v6only = binding_with("IPV6ONLY=yes");
+        let discover = |codes: &[u8]| discover_asking(codes);
+        let request_asking = |codes: &[u8]| {
+            let codes: Vec<OptionCode> = codes.iter().map(|&c| OptionCode::from(c)).collect();
+            request(v4::MessageType::Request, |m| {
+                m.opts_mut().insert(Opt::ParameterRequestList(codes));
+                m.opts_mut().insert(Opt::RequestedIpAddress(IP));
+                m.opts_mut().insert(Opt::ClientIdentifier(vec![1, 2, 3]));
+            })
+        };
+        for (req, kind) in [
+            (discover(&[1, 3, 6, 108]), ReplyKind::Offer),
+            (request_asking(&[1, 3, 6, 108]), ReplyKind::Ack),
+        ] {
+            let a = answer(&req, &entry(v6only.clone()), &c).unwrap();
+            assert_eq!(a.kind, kind);
+            assert_eq!(a.msg.yiaddr(), Ipv4Addr::UNSPECIFIED, "{kind:?}");
+            assert_eq!(raw_option(&a.frame, 108), Some(vec![0, 0, 0x03, 0x84]));
+            // 53, 54 (61 when sent), 108: nothing of an IPv4 configuration.
+            let want: &[u8] = if kind == ReplyKind::Ack {
+                &[53, 54, 61, 108]
+            } else {
+                &[53, 54, 108]
+            };
+            assert_eq!(codes_of(&a.frame), want, "{kind:?}");
+            // No address to unicast to: broadcast.
+            assert_eq!(&a.frame[0..6], &[0xff; 6]);
+            let udp = frame::parse_ipv4_udp(&a.frame[14..]).unwrap();
+            assert_eq!(udp.dst, Ipv4Addr::BROADCAST);
+        }
+        // Not asked for: the usual offer, with the address and without 108.
+        let a = answer(&discover(&[1, 3, 6]), &entry(v6only.clone()), &c).unwrap();
+        assert_eq!(a.msg.yiaddr(), IP);
+        assert_eq!(raw_option(&a.frame, 108), None);
+        // Asked for, but the binding is not IPV6ONLY (or says no): likewise.
+        for b in [binding(), binding_with("IPV6ONLY=no")] {
+            let a = answer(&discover(&[1, 3, 6, 108]), &entry(b), &c).unwrap();
+            assert_eq!(a.msg.yiaddr(), IP);
+            assert_eq!(raw_option(&a.frame, 108), None);
+        }
+        // A REQUEST for another server is still ignored; INFORM is answered as before.
+        let other = request(v4::MessageType::Request, |m| {
+            m.opts_mut()
+                .insert(Opt::ParameterRequestList(vec![OptionCode::from(108)]));
+            m.opts_mut()
+                .insert(Opt::ServerIdentifier(v4("198.51.100.9")));
+        });
+        assert_eq!(
+            answer(&other, &entry(v6only.clone()), &c).err(),
+            Some(NoReply::OtherServer)
+        );
+        let inform = request(v4::MessageType::Inform, |m| {
+            m.set_ciaddr(IP);
+            m.opts_mut()
+                .insert(Opt::ParameterRequestList(vec![OptionCode::from(108)]));
+        });
+        let a = answer(&inform, &entry(v6only), &c).unwrap();
+        assert_eq!(raw_option(&a.frame, 108), None);
+        assert!(opt(&a.msg, OptionCode::DomainNameServer).is_some());
+    }
+
+    #[test]
     fn largest_reply_still_goes_out() {
         let routes = vec!["203.0.113.0/25 via 192.0.2.1"; 26].join(", ");
         let search: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(60))).collect();
@@ -879,6 +1014,7 @@ mod tests {
         let req = request(v4::MessageType::Discover, |m| {
             m.opts_mut().insert(Opt::ParameterRequestList(codes));
             m.opts_mut().insert(Opt::ClientIdentifier(vec![7; 255]));
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
         });
         let a = answer(&req, &entry(b.clone()), &cfg()).unwrap();
         assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(28));
@@ -894,8 +1030,89 @@ mod tests {
         let codes: Vec<OptionCode> = [121u8, 249, 119].iter().map(|&c| c.into()).collect();
         let req = request(v4::MessageType::Discover, |m| {
             m.opts_mut().insert(Opt::ParameterRequestList(codes));
+            m.opts_mut().insert(Opt::MaxMessageSize(1500));
         });
         let a = answer(&req, &entry(b), &cfg()).unwrap();
         assert_eq!(raw_option(&a.frame, 249), raw_option(&a.frame, 121));
+    }
+
+    /// The options of a reply frame, by code, in wire order (our own parser).
+    fn codes_of(frame: &[u8]) -> Vec<u8> {
+        let udp = frame::parse_ipv4_udp(&frame[frame::ETH_HDR_LEN..]).unwrap();
+        let p = crate::wire::dhcp4::Packet::new_checked(udp.payload).unwrap();
+        p.options().map(|o| o.unwrap().code).collect()
+    }
+
+    #[test]
+    fn reply_keeps_within_the_clients_maximum_message_size() {
+        // 12 routes (106 bytes of option 121 and again of 249), a 488-byte search list, NTP
+        // servers: with a 7-byte client id 1043 bytes of DHCP message, 404 of which are
+        // never left out.
+        let routes = ["203.0.113.0/25 via 192.0.2.1"; 10].join(", ");
+        let search: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(58))).collect();
+        let mut b = binding_with(&format!(
+            "ROUTES={routes}\nDOMAIN_SEARCH={}\nMTU=1400",
+            search.join(",")
+        ));
+        b.ip = Some(v4("198.51.100.7"));
+        b.subnet = Some("198.51.100.7/32".parse().unwrap());
+        let mut c = cfg();
+        c.ntp_servers = vec![v4("192.0.2.123")];
+        let ask = |size: Option<u16>, id: usize| {
+            let codes: Vec<OptionCode> = [1u8, 3, 6, 12, 15, 42, 119, 121, 249]
+                .iter()
+                .map(|&c| c.into())
+                .collect();
+            request(v4::MessageType::Discover, move |m| {
+                m.opts_mut().insert(Opt::ParameterRequestList(codes));
+                m.opts_mut().insert(Opt::ClientIdentifier(vec![7; id]));
+                if let Some(size) = size {
+                    m.opts_mut().insert(Opt::MaxMessageSize(size));
+                }
+            })
+        };
+        let ip_len = |a: &Answer| a.frame.len() - frame::ETH_HDR_LEN;
+        // 1500: everything goes out.
+        let a = answer(&ask(Some(1500), 7), &entry(b.clone()), &c).unwrap();
+        assert!(ip_len(&a) > 576 && ip_len(&a) <= 1500, "{}", ip_len(&a));
+        let all = codes_of(&a.frame);
+        for code in [
+            53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6, 12, 15, 42, 119, 249,
+        ] {
+            assert!(all.contains(&code), "{code}: {all:?}");
+        }
+        // 576, as sent, under 576 (raised to it), or none sent: 249 and 119 give way.
+        for size in [Some(576), Some(300), None] {
+            let a = answer(&ask(size, 7), &entry(b.clone()), &c).unwrap();
+            assert!(ip_len(&a) <= 576, "{size:?}: {}", ip_len(&a));
+            let got = codes_of(&a.frame);
+            assert_eq!(
+                got,
+                [53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6, 12, 15, 42],
+                "{size:?}"
+            );
+            assert_eq!(routes_of(&a.msg).map(|r| r.len()), Some(12));
+            assert_eq!(
+                opt(&a.msg, OptionCode::NtpServers),
+                Some(&Opt::NtpServers(vec![v4("192.0.2.123")]))
+            );
+        }
+        // A 138-byte client id: 12 bytes are left after what must go out; the 10 of option
+        // 6 fit, then 12 (12 bytes), 15 (13) and 42 (6) do not.
+        let a = answer(&ask(Some(576), 138), &entry(b.clone()), &c).unwrap();
+        assert!(ip_len(&a) <= 576);
+        assert_eq!(
+            codes_of(&a.frame),
+            [53, 54, 61, 51, 58, 59, 1, 28, 3, 121, 26, 6]
+        );
+        assert_eq!(
+            opt(&a.msg, OptionCode::ClientIdentifier),
+            Some(&Opt::ClientIdentifier(vec![7; 138]))
+        );
+        // 1000 bytes: the search list fits (937 bytes with it), 249 (106 more) does not.
+        let a = answer(&ask(Some(1000), 7), &entry(b), &c).unwrap();
+        assert!(ip_len(&a) <= 1000);
+        let got = codes_of(&a.frame);
+        assert!(got.contains(&119) && !got.contains(&249), "{got:?}");
     }
 }

@@ -35,6 +35,15 @@ pub const HTYPE_ETHERNET: u8 = 1;
 pub const HLEN_ETHERNET: u8 = 6;
 /// The BROADCAST bit of `flags`, the only one defined (RFC 2131 §2, figure 2).
 pub const FLAG_BROADCAST: u16 = 0x8000;
+/// The message size every client must accept, and the least a client may announce in
+/// option 57 (RFC 2132 §9.10: "The minimum legal value is 576 octets"; RFC 2131 §2: "A
+/// DHCP client must be prepared to receive DHCP messages with an 'options' field of at
+/// least length 312 octets", i.e. 236 + 312 + 28 = 576). Like option 57, it counts the
+/// whole IP datagram.
+pub const MIN_MAX_MESSAGE_SIZE: u16 = 576;
+/// IPv4 header (no options) and UDP header: what option 57's size counts besides the DHCP
+/// message.
+pub const IPV4_UDP_HEADERS_LEN: usize = 28;
 /// Most addresses one option can carry: 63 * 4 = 252 bytes, under the 255-byte limit.
 pub const MAX_IPV4_LIST: usize = 63;
 
@@ -120,6 +129,8 @@ pub mod option {
     pub const HOSTNAME: u8 = 12;
     /// §3.17.
     pub const DOMAIN_NAME: u8 = 15;
+    /// §8.3: NTP servers.
+    pub const NTP_SERVERS: u8 = 42;
     /// §5.1: interface MTU.
     pub const MTU: u8 = 26;
     /// §5.3: broadcast address.
@@ -144,6 +155,8 @@ pub mod option {
     pub const REBINDING_TIME: u8 = 59;
     /// §9.14.
     pub const CLIENT_ID: u8 = 61;
+    /// RFC 8925: IPv6-only preferred, V6ONLY_WAIT in seconds (32 bits).
+    pub const IPV6_ONLY_PREFERRED: u8 = 108;
     /// RFC 3397: domain search list, names compressed (RFC 1035 §4.1.4).
     pub const DOMAIN_SEARCH: u8 = 119;
     /// RFC 3442: classless static routes.
@@ -324,6 +337,9 @@ pub struct Request {
     pub requested: ParamRequestList,
     /// Option 61 (RFC 2132 §9.14), echoed in every reply (RFC 6842 §3).
     pub client_id: Option<ClientId>,
+    /// Option 57 (RFC 2132 §9.10): the largest IP datagram the client accepts, at least
+    /// 576 (a smaller value, or none sent, counts as 576).
+    pub max_message_size: u16,
 }
 
 /// The codes of a parameter request list (option 55), as a 256-bit set.
@@ -395,6 +411,7 @@ struct RequestOptions {
     server_id: Option<Ipv4Addr>,
     requested: Option<ParamRequestList>,
     client_id: Option<ClientId>,
+    max_message_size: Option<u16>,
 }
 
 impl Request {
@@ -403,7 +420,8 @@ impl Request {
     /// Errors: `Truncated`/`BadMagic` from the view; `WrongProtocol` unless op is
     /// BOOTREQUEST; `BadHardwareAddr` unless htype 1 and hlen 6; `MissingOption` without
     /// option 53; `BadOption` for a malformed options area, option 53 not 1 byte, option 50
-    /// or 54 not 4 bytes, an empty option 61, or any of 50, 53, 54, 55 and 61 repeated (RFC 3396 would concatenate the
+    /// or 54 not 4 bytes, option 57 not 2 bytes, an empty option 61, or any of 50, 53, 54,
+    /// 55, 57 and 61 repeated (RFC 3396 would concatenate the
     /// repeats into a value of the wrong size). Option overload (52) is ignored: a client
     /// that hides option 53 in `sname`/`file` gets `MissingOption`; none is known to.
     pub fn parse(udp_payload: &[u8]) -> Result<Request, WireError> {
@@ -426,7 +444,17 @@ impl Request {
             server_id: opts.server_id,
             requested: opts.requested.unwrap_or_default(),
             client_id: opts.client_id,
+            max_message_size: opts
+                .max_message_size
+                .unwrap_or(MIN_MAX_MESSAGE_SIZE)
+                .max(MIN_MAX_MESSAGE_SIZE),
         })
+    }
+
+    /// The longest DHCP message (UDP payload) the client takes: its maximum message size
+    /// less the IPv4 and UDP headers.
+    pub fn max_reply_len(&self) -> usize {
+        usize::from(self.max_message_size).saturating_sub(IPV4_UDP_HEADERS_LEN)
     }
 
     /// The client asked for broadcast replies (RFC 2131 §4.1).
@@ -457,6 +485,10 @@ impl RequestOptions {
                     set_once(&mut out.requested, ParamRequestList::from_codes(opt.data))?;
                 }
                 option::CLIENT_ID => set_once(&mut out.client_id, ClientId::new(opt.data)?)?,
+                option::MAX_MESSAGE_SIZE => {
+                    let size = u16::from_be_bytes(fixed_value::<2>(opt.data)?);
+                    set_once(&mut out.max_message_size, size)?;
+                }
                 _ => {}
             }
         }
@@ -894,6 +926,7 @@ mod tests {
                 server_id: None,
                 requested: ParamRequestList::from_codes(&PRL),
                 client_id: None,
+                max_message_size: 576,
             }
         );
         assert!(!r.broadcast_flag());
@@ -1475,6 +1508,29 @@ mod tests {
         assert_eq!(w.option_long(119, &data), Err(WireError::BufferTooSmall));
         assert_eq!(w.finish(), Ok(MIN_MESSAGE_LEN));
         assert_eq!(buf[HEADER_LEN], option::END);
+    }
+
+    #[test]
+    fn parse_max_message_size() {
+        let size = |opts: &[u8]| Request::parse(&with_options(opts)).map(|r| r.max_message_size);
+        // 1500 (0x05dc) as sent; none, or under the legal 576, counts as 576.
+        assert_eq!(size(&[53, 1, 1, 57, 2, 0x05, 0xdc, 255]), Ok(1500));
+        assert_eq!(size(&[53, 1, 1, 255]), Ok(576));
+        assert_eq!(size(&[53, 1, 1, 57, 2, 0x01, 0x00, 255]), Ok(576));
+        assert_eq!(size(&[53, 1, 1, 57, 2, 0x02, 0x40, 255]), Ok(576));
+        assert_eq!(size(&[53, 1, 1, 57, 2, 0x02, 0x41, 255]), Ok(577));
+        assert_eq!(size(&[53, 1, 1, 57, 2, 0xff, 0xff, 255]), Ok(65535));
+        for bad in [
+            &[53, 1, 1, 57, 1, 0x05, 255][..],
+            &[53, 1, 1, 57, 3, 0x05, 0xdc, 0, 255][..],
+            &[53, 1, 1, 57, 2, 0x05, 0xdc, 57, 2, 0x05, 0xdc, 255][..],
+        ] {
+            assert_eq!(size(bad), Err(WireError::BadOption), "{bad:?}");
+        }
+        let r = Request::parse(&with_options(&[53, 1, 1, 57, 2, 0x05, 0xdc, 255])).unwrap();
+        assert_eq!(r.max_reply_len(), 1472);
+        let r = Request::parse(&with_options(&[53, 1, 1, 255])).unwrap();
+        assert_eq!(r.max_reply_len(), 548);
     }
 
     #[test]
