@@ -52,6 +52,7 @@ const KNOWN_KEYS: &[&str] = &[
     "INSTANCE",
     "TAGS",
     "NAMESERVERS6",
+    "ROUTES6",
     // DHCPv4 options per VM (issue 13).
     "ROUTES",
     "NAMESERVERS",
@@ -103,6 +104,9 @@ pub struct Binding {
     /// NAMESERVERS6: this VM's RA RDNSS and DHCPv6 option 23, over `[ipv6] nameservers`;
     /// empty when unset (or when the value was bad: then a warning says so).
     pub nameservers6: Vec<Ipv6Addr>,
+    /// ROUTES6: prefixes routed via this router, sent as RA Route Information options
+    /// (RFC 4191), PRIVATE or not; no host bits set, at most `MAX_ROUTES6`.
+    pub routes6: Vec<Ipv6Network>,
     // DHCPv4 options per VM (issue 13). A bad value is left out with a warning, the rest
     // of the binding served.
     /// ROUTES: `CIDR via ADDRESS, ...`, classless static routes (options 121 and 249);
@@ -357,6 +361,9 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         domain_search: Vec::new(),
         domain_search_119: Vec::new(),
         nameservers6: Vec::new(),
+        routes6: fields
+            .lenient("ROUTES6", parse_routes6, &mut warnings)
+            .unwrap_or_default(),
         warnings: Vec::new(),
     };
     let mut binding = binding;
@@ -469,6 +476,36 @@ fn parse_v6_list(s: &str) -> Result<Vec<Ipv6Addr>, String> {
         .filter(|i| !i.is_empty())
         .map(|i| parse_v6(i).map_err(|why| format!("has {i:?}, which {why}")))
         .collect()
+}
+
+/// The most ROUTES6 entries: 16 Route Information options of at most 24 bytes keep the RA
+/// well within the minimum IPv6 MTU.
+pub const MAX_ROUTES6: usize = 16;
+
+/// ROUTES6: comma-separated IPv6 prefixes (`2001:db8:100::/48`), no host bits set
+/// (empty items skipped).
+fn parse_routes6(s: &str) -> Result<Vec<Ipv6Network>, String> {
+    let mut nets = Vec::new();
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let net: Ipv6Network = entry
+            .parse()
+            .map_err(|_| format!("has {entry:?}, which is not an IPv6 network (address/prefix)"))?;
+        if net.ip() != net.network() {
+            return Err(format!(
+                "has {entry:?}, which has host bits set (the network is {}/{})",
+                net.network(),
+                net.prefix()
+            ));
+        }
+        nets.push(net);
+    }
+    if nets.len() > MAX_ROUTES6 {
+        return Err(format!(
+            "has {} routes, at most {MAX_ROUTES6} are sent",
+            nets.len()
+        ));
+    }
+    Ok(nets)
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, String> {
@@ -678,6 +715,7 @@ mod tests {
                 // `TAGS=""`: quotes removed, empty means unset.
                 tags: None,
                 nameservers6: vec![],
+                routes6: vec![],
                 routes: vec![],
                 nameservers: vec![],
                 domain: None,
@@ -926,6 +964,55 @@ mod tests {
             parse("tap0", MINIMAL).unwrap().nameservers6,
             Vec::<Ipv6Addr>::new()
         );
+    }
+
+    #[test]
+    fn routes6_is_a_list_of_prefixes() {
+        let b = parse(
+            "tap0",
+            &with("ROUTES6=\"2001:db8:100::/48, 2001:db8:200::/56,,::/0\""),
+        )
+        .unwrap();
+        let want: Vec<Ipv6Network> = ["2001:db8:100::/48", "2001:db8:200::/56", "::/0"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!((b.routes6, b.warnings), (want, vec![]));
+        assert_eq!(parse("tap0", MINIMAL).unwrap().routes6, vec![]);
+    }
+
+    #[test]
+    fn bad_routes6_is_left_out_with_a_warning() {
+        let many = vec!["2001:db8::/32"; MAX_ROUTES6 + 1].join(",");
+        for (value, why) in [
+            (
+                "2001:db8:100::/48,zz",
+                "has \"zz\", which is not an IPv6 network (address/prefix)",
+            ),
+            (
+                "2001:db8:100::1/48",
+                "has \"2001:db8:100::1/48\", which has host bits set (the network is \
+                 2001:db8:100::/48)",
+            ),
+            (
+                "2001:db8::/129",
+                "has \"2001:db8::/129\", which is not an IPv6 network (address/prefix)",
+            ),
+            (
+                "192.0.2.0/24",
+                "has \"192.0.2.0/24\", which is not an IPv6 network (address/prefix)",
+            ),
+            (&many, "has 17 routes, at most 16 are sent"),
+        ] {
+            let (b, w) = warning(&with(&format!("IP=192.0.2.9\nROUTES6={value}")));
+            assert_eq!(b.routes6, vec![], "{value}");
+            assert_eq!(b.ip, Some(Ipv4Addr::new(192, 0, 2, 9)), "served: {value}");
+            assert_eq!(
+                w,
+                format!("line 3: ROUTES6: {value:?} {why}; ROUTES6 is left out"),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub use values::dns_name;
 
 use syntax::Checker;
 
+use ipnetwork::Ipv6Network;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -199,6 +200,9 @@ settings! {
         /// DHCPv6 option 56 (RFC 5908), to clients that ask for it; empty means it is not
         /// sent.
         pub ntp_servers: Vec<Ipv6Addr>,
+        /// The NAT64 prefix RAs carry in a PREF64 option (RFC 8781): /96, /64, /56, /48,
+        /// /40 or /32, no host bits set; `None`: not sent.
+        pub pref64: Option<Ipv6Network>,
     }
 }
 

@@ -47,6 +47,7 @@ const IPV6_KEYS: &[&str] = &[
     "nameservers",
     "domains",
     "ntp_servers",
+    "pref64",
     "enable_dhcpv6",
 ];
 
@@ -216,6 +217,7 @@ pub(super) struct Ipv6Draft {
     nameservers: Vec<Ipv6Addr>,
     domains: Vec<String>,
     ntp_servers: Vec<Ipv6Addr>,
+    pref64: Option<Ipv6Network>,
 }
 
 pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
@@ -241,6 +243,7 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
     let domains = ck.value_or(sec, "domains", |s| parse_list(s, parse_domain), Vec::new());
     warn_unless_host_names(ck, sec, "domains", domains.iter().flatten());
     let ntp_servers = ck.value_or(sec, "ntp_servers", |s| parse_list(s, parse_v6), Vec::new());
+    let pref64 = ck.value_or(sec, "pref64", |s| parse_pref64(s).map(Some), None);
     Some(Ipv6Draft {
         mode: mode?,
         ra_period: ra_period?,
@@ -248,6 +251,7 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
         nameservers: nameservers?,
         domains: domains?,
         ntp_servers: ntp_servers?,
+        pref64: pref64?,
     })
 }
 
@@ -338,6 +342,7 @@ impl Ipv6Draft {
             nameservers: self.nameservers,
             domains: self.domains,
             ntp_servers: self.ntp_servers,
+            pref64: self.pref64,
         };
         Ok((queues, live))
     }

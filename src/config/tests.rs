@@ -93,6 +93,7 @@ fn original_sample_loads_unchanged() {
             ],
             domains: vec!["example.com".into()],
             ntp_servers: vec![],
+            pref64: None,
         }
     );
     assert_eq!(keys(&loaded.warnings), [("ipv6", "enable_dhcpv6", "yes")]);
@@ -296,6 +297,37 @@ fn ntp_servers_are_unicast_ipv6_addresses() {
             "rs_queue = 1\nns_queue = 2\nntp_servers = {bad}"
         )));
         assert_eq!(keys(&p), [("ipv6", "ntp_servers", bad)]);
+    }
+}
+
+#[test]
+fn pref64_is_a_nat64_prefix_of_a_pref64_length() {
+    let v6 = |text: &str| ok(&ipv6_only(text)).config.live.ipv6.unwrap();
+    assert_eq!(v6("rs_queue = 1\nns_queue = 2").pref64, None);
+    for good in [
+        "2001:db8:64::/96",
+        "2001:db8:64::/64",
+        "2001:db8::/32",
+        "2001:db8:6400::/40",
+    ] {
+        assert_eq!(
+            v6(&format!("rs_queue = 1\nns_queue = 2\npref64 = {good}")).pref64,
+            Some(good.parse().unwrap()),
+            "{good}"
+        );
+    }
+    for bad in [
+        "2001:db8:64::/80",
+        "2001:db8:64::/128",
+        "2001:db8:64::1/96",
+        "2001:db8:64::",
+        "192.0.2.0/24",
+        "2001:db8:64::/x",
+    ] {
+        let p = problems(&ipv6_only(&format!(
+            "rs_queue = 1\nns_queue = 2\npref64 = {bad}"
+        )));
+        assert_eq!(keys(&p), [("ipv6", "pref64", bad)]);
     }
 }
 

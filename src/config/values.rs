@@ -1,5 +1,6 @@
 //! Value parsers: raw (non-empty) text -> typed value, or the reason it is refused.
 
+use ipnetwork::Ipv6Network;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -145,4 +146,27 @@ pub(super) fn unquote(s: &str) -> &str {
 /// as text for error messages.
 pub fn dns_name(name: &str) -> Result<&str, &'static str> {
     crate::wire::dns::check_name(name).map_err(crate::wire::dns::NameError::as_str)
+}
+
+/// `[ipv6] pref64`: a NAT64 prefix of a length PREF64 can carry (RFC 8781 §4), no host
+/// bits set.
+pub(super) fn parse_pref64(s: &str) -> Result<Ipv6Network, String> {
+    let (addr, len) = s
+        .split_once('/')
+        .ok_or("not a prefix: use ADDRESS/LENGTH, e.g. 2001:db8:64::/96")?;
+    let addr: Ipv6Addr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an IPv6 address"))?;
+    let len: u8 = match len.parse() {
+        Ok(l @ (96 | 64 | 56 | 48 | 40 | 32)) => l,
+        _ => return Err(format!("length {len:?} is not 96, 64, 56, 48, 40 or 32")),
+    };
+    let net = Ipv6Network::new(addr, len).map_err(|e| e.to_string())?;
+    if net.network() != addr {
+        return Err(format!(
+            "host bits set (the prefix is {}/{len})",
+            net.network()
+        ));
+    }
+    Ok(net)
 }

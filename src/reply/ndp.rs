@@ -13,7 +13,8 @@ use crate::binding::snapshot::Entry;
 use crate::config::{Config, Ipv6, Ipv6Mode};
 use crate::wire::frame::{self, Icmpv6, Ipv6Header, IPV6_PAYLOAD_OFFSET};
 use crate::wire::ndp::{
-    self, NeighborAdvert, NeighborSolicit, Preference, PrefixInfo, RouterAdvert, RouterSolicit,
+    self, NeighborAdvert, NeighborSolicit, Pref64, Preference, PrefixInfo, RouteList, RouterAdvert,
+    RouterSolicit,
 };
 use crate::wire::{MacAddr, WireError};
 use std::net::Ipv6Addr;
@@ -144,6 +145,17 @@ fn build_ra(
             super::nameservers6(&cfg.nameservers, entry).into(),
         )),
         dnssl: Some((lifetime, domains.into())),
+        // For a PRIVATE VM too (router lifetime 0): the routes are what it may reach.
+        routes: RouteList::Nets {
+            nets: &b.routes6,
+            lifetime: u32::from(router_lifetime(cfg)),
+            preference: Preference::Medium,
+        },
+        pref64: cfg.pref64.map(|net| Pref64 {
+            prefix: net.network(),
+            prefix_len: net.prefix(),
+            lifetime: pref64_lifetime(cfg),
+        }),
     };
     let icmp_out = out
         .get_mut(IPV6_PAYLOAD_OFFSET..)
@@ -163,6 +175,13 @@ fn build_ra(
 fn router_lifetime(cfg: &Ipv6) -> u16 {
     let l = cfg.ra_period.saturating_mul(3);
     l.clamp(MIN_ROUTER_LIFETIME, MAX_ROUTER_LIFETIME) as u16
+}
+
+/// PREF64 lifetime: 3 x ra_period (RFC 8781 §4.1: at least 3 x MaxRtrAdvInterval), at
+/// most what the option holds (65528 s).
+fn pref64_lifetime(cfg: &Ipv6) -> u16 {
+    let l = cfg.ra_period.saturating_mul(3);
+    l.min(u32::from(ndp::MAX_PREF64_LIFETIME)) as u16
 }
 
 /// RDNSS/DNSSL lifetime: 3 x ra_period, as the original.
@@ -483,6 +502,60 @@ mod tests {
             rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b), &cfg),
             Err(NoReply::NoIpv6)
         );
+    }
+
+    #[test]
+    fn ra_carries_routes6_even_when_private_and_pref64_when_configured() {
+        let mut b = testutil::binding();
+        b.routes6 = vec![
+            "2001:db8:100::/48".parse().unwrap(),
+            "2001:db8:200::/56".parse().unwrap(),
+        ];
+        let ra_of = |b: &crate::binding::file::Binding, cfg: &Config| {
+            let frame = rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b.clone()), cfg).unwrap();
+            let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+            let ra = RaPacket::new_checked(&icmp).unwrap();
+            let routes: Vec<_> = ra.routes().collect();
+            (ra.router_lifetime(), routes, ra.pref64())
+        };
+        let cfg = testutil::config().ipv6(|v| v.ra_period = 1000).build();
+        let (lifetime, routes, pref64) = ra_of(&b, &cfg);
+        assert_eq!((lifetime, pref64), (3000, None));
+        let want: Vec<_> = routes
+            .iter()
+            .map(|r| (r.prefix, r.prefix_len, r.preference, r.lifetime))
+            .collect();
+        assert_eq!(
+            want,
+            [
+                (addr("2001:db8:100::"), 48, Preference::Medium, 3000),
+                (addr("2001:db8:200::"), 56, Preference::Medium, 3000),
+            ]
+        );
+        // PRIVATE: no default router, but the routes keep the non-PRIVATE router lifetime.
+        b.private = true;
+        let (lifetime, private_routes, _) = ra_of(&b, &cfg);
+        assert_eq!((lifetime, private_routes), (0, routes));
+        // PREF64 when configured, with 3 x ra_period, within 65528 s.
+        let cfg = testutil::config()
+            .ipv6(|v| v.pref64 = Some("2001:db8:64::/96".parse().unwrap()))
+            .build();
+        let p = ra_of(&b, &cfg).2.unwrap();
+        assert_eq!(
+            (p.prefix, p.prefix_len, p.lifetime),
+            (addr("2001:db8:64::"), 96, 904)
+        );
+        let cfg = testutil::config()
+            .ipv6(|v| {
+                v.ra_period = 30000;
+                v.pref64 = Some("2001:db8:64::/64".parse().unwrap());
+            })
+            .build();
+        let p = ra_of(&b, &cfg).2.unwrap();
+        assert_eq!((p.prefix_len, p.lifetime), (64, ndp::MAX_PREF64_LIFETIME));
+        // No ROUTES6, no Route Information.
+        b.routes6.clear();
+        assert_eq!(ra_of(&b, &cfg).1, vec![]);
     }
 
     #[test]

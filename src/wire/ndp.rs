@@ -19,13 +19,15 @@ use super::{MacAddr, WireError};
 
 mod option;
 
+use ipnetwork::Ipv6Network;
 use option::{
-    dnssl_data_len, link_layer_len, mtu_len, option_len, prefix_len, put_dnssl, put_link_layer,
-    put_mtu, put_prefix, put_rdnss, rdnss_data_len,
+    dnssl_data_len, link_layer_len, mtu_len, option_len, pref64_len, pref64_plc, prefix_len,
+    put_dnssl, put_link_layer, put_mtu, put_pref64, put_prefix, put_rdnss, put_route,
+    rdnss_data_len, route_len,
 };
 pub use option::{
-    AddrList, Ipv6AddrIter, ListName, NameList, NdpOption, NdpOptionIter, OptionType, PrefixFlags,
-    PrefixInfo, MAX_RDNSS_ADDRS,
+    AddrList, Ipv6AddrIter, ListName, NameList, NdpOption, NdpOptionIter, OptionType, Pref64,
+    PrefixFlags, PrefixInfo, RouteInfo, MAX_PREF64_LIFETIME, MAX_RDNSS_ADDRS,
 };
 
 /// The IPv6 hop limit every NDP message is sent and must arrive with: a router would have
@@ -481,6 +483,8 @@ impl<'a> RaPacket<'a> {
                 OptionType::PrefixInfo => opt.prefix_info().map(drop)?,
                 OptionType::Rdnss => opt.rdnss().map(drop)?,
                 OptionType::Dnssl => opt.dnssl().map(drop)?,
+                // A malformed Route Information or PREF64 option is ignored, not the RA
+                // (RFC 4191 §3.1, RFC 8781 §5): their readers skip it.
                 _ => {}
             }
         }
@@ -558,6 +562,99 @@ impl<'a> RaPacket<'a> {
     pub fn dnssl(&self) -> Option<(u32, super::dns::NameIter<'a>)> {
         self.option(OptionType::Dnssl)?.dnssl().ok()
     }
+
+    /// The well-formed Route Information options, in order.
+    pub fn routes(&self) -> RouteIter<'a> {
+        RouteList::Wire(self.options).iter()
+    }
+
+    /// The first well-formed PREF64 option.
+    pub fn pref64(&self) -> Option<Pref64> {
+        self.options()
+            .flatten()
+            .filter(|o| o.kind == OptionType::Pref64)
+            .find_map(|o| o.pref64().ok())
+    }
+}
+
+/// The Route Information options of an RA: the caller's networks to send, all with one
+/// lifetime and preference, or a received options area, whose well-formed Route
+/// Information options they are (borrowed either way: neither emitting nor parsing
+/// allocates). Equal when the routes are.
+#[derive(Debug, Clone, Copy)]
+pub enum RouteList<'a> {
+    Nets {
+        nets: &'a [Ipv6Network],
+        lifetime: u32,
+        preference: Preference,
+    },
+    Wire(&'a [u8]),
+}
+
+impl<'a> RouteList<'a> {
+    pub const NONE: RouteList<'static> = RouteList::Wire(&[]);
+
+    pub fn iter(&self) -> RouteIter<'a> {
+        match *self {
+            RouteList::Nets {
+                nets,
+                lifetime,
+                preference,
+            } => RouteIter::Nets {
+                nets: nets.iter(),
+                lifetime,
+                preference,
+            },
+            RouteList::Wire(area) => RouteIter::Wire(NdpOptionIter::new(area)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+impl PartialEq for RouteList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for RouteList<'_> {}
+
+/// The routes of a `RouteList`, in order.
+#[derive(Debug, Clone)]
+pub enum RouteIter<'a> {
+    Nets {
+        nets: std::slice::Iter<'a, Ipv6Network>,
+        lifetime: u32,
+        preference: Preference,
+    },
+    Wire(NdpOptionIter<'a>),
+}
+
+impl Iterator for RouteIter<'_> {
+    type Item = RouteInfo;
+
+    fn next(&mut self) -> Option<RouteInfo> {
+        match self {
+            RouteIter::Nets {
+                nets,
+                lifetime,
+                preference,
+            } => nets.next().map(|n| RouteInfo {
+                prefix: n.network(),
+                prefix_len: n.prefix(),
+                preference: *preference,
+                lifetime: *lifetime,
+            }),
+            RouteIter::Wire(opts) => opts
+                .by_ref()
+                .map_while(Result::ok)
+                .filter(|o| o.kind == OptionType::RouteInfo)
+                .find_map(|o| o.route_info().ok()),
+        }
+    }
 }
 
 /// A Router Advertisement (RFC 4861 §4.2), to send or as received.
@@ -583,6 +680,10 @@ pub struct RouterAdvert<'a> {
     pub rdnss: Option<(u32, AddrList<'a>)>,
     /// Lifetime (seconds) and search domains; omitted when the list is empty.
     pub dnssl: Option<(u32, NameList<'a>)>,
+    /// Route Information options (RFC 4191), one per route.
+    pub routes: RouteList<'a>,
+    /// The NAT64 prefix (RFC 8781).
+    pub pref64: Option<Pref64>,
 }
 
 impl<'a> RouterAdvert<'a> {
@@ -607,6 +708,8 @@ impl<'a> RouterAdvert<'a> {
             dnssl: p
                 .option(OptionType::Dnssl)
                 .and_then(|o| o.dnssl_list().ok()),
+            routes: RouteList::Wire(p.options),
+            pref64: p.pref64(),
         })
     }
 
@@ -626,7 +729,8 @@ impl<'a> RouterAdvert<'a> {
 
     /// The ICMPv6 message length `emit` writes. Errors: `ValueTooLong` for more than 127
     /// RDNSS addresses or a DNSSL option over 2040 bytes; `BadOption`/`ValueTooLong` for a
-    /// search domain `dns::encoded_len` refuses.
+    /// search domain `dns::encoded_len` refuses; `BadOption` for a route's prefix length
+    /// over 128 or a PREF64 prefix length other than 96, 64, 56, 48, 40 and 32.
     pub fn buffer_len(&self) -> Result<usize, WireError> {
         let mut len = ICMPV6_HDR_LEN + field::ra::OPTIONS + link_layer_len(self.source_ll);
         if self.mtu.is_some() {
@@ -646,11 +750,22 @@ impl<'a> RouterAdvert<'a> {
             0 => 0,
             data => option_len(data)?,
         };
-        len.checked_add(dnssl).ok_or(WireError::ValueTooLong)
+        len = len.checked_add(dnssl).ok_or(WireError::ValueTooLong)?;
+        for r in self.routes.iter() {
+            len = len
+                .checked_add(route_len(r.prefix_len)?)
+                .ok_or(WireError::ValueTooLong)?;
+        }
+        if let Some(p) = &self.pref64 {
+            pref64_plc(p.prefix_len)?;
+            len += pref64_len()?;
+        }
+        Ok(len)
     }
 
     /// Writes the ICMPv6 message (type 134, code 0, checksum 0 — emit_ipv6_icmpv6 fills
-    /// it — then the body and the options in the order SLLA, MTU, Prefix, RDNSS, DNSSL) at
+    /// it — then the body and the options in the order SLLA, MTU, Prefix, RDNSS, DNSSL,
+    /// Route Information (RFC 4191 §2.3, as short as the prefix length allows), PREF64) at
     /// `buf[0..]`; returns its length. RDNSS and DNSSL are omitted when their list is
     /// empty; DNSSL is padded with zeros to a multiple of 8 bytes (RFC 8106 §5.2).
     /// Errors: those of `buffer_len`, `BadOption` for a prefix length over 128,
@@ -679,6 +794,12 @@ impl<'a> RouterAdvert<'a> {
         }
         if let Some((lifetime, names)) = self.dnssl.filter(|(_, n)| !n.is_empty()) {
             put_dnssl(&mut options, lifetime, &names)?;
+        }
+        for r in self.routes.iter() {
+            put_route(&mut options, &r)?;
+        }
+        if let Some(p) = &self.pref64 {
+            put_pref64(&mut options, p)?;
         }
         Ok(len)
     }
@@ -814,6 +935,8 @@ mod tests {
             }),
             rdnss: Some((1800, dns.into())),
             dnssl: Some((1800, domains.into())),
+            routes: RouteList::NONE,
+            pref64: None,
         }
     }
 
@@ -1101,6 +1224,201 @@ mod tests {
             &buf[16..32],
             &[31, 2, 0, 0, 0, 0, 0, 5, 6, b'a', b'b', b'c', b'd', b'e', b'f', 0]
         );
+    }
+
+    /// Route Information options built by scapy 2.5.0 (`ICMPv6NDOptRouteInfo(len=2,
+    /// plen=48, rtlifetime=1800, prefix="2001:db8:100::")`, then `len=1, plen=0,
+    /// prefix="::"` and `len=3, plen=128, prefix="2001:db8:300::1"`, each prf=0, the
+    /// medium preference), checked against RFC 4191 §2.3; then a PREF64 option, which
+    /// scapy 2.5.0 does not know, written by hand from RFC 8781 §4's figure: scaled
+    /// lifetime 75 (600 s) and PLC 0 (/96) in one 16-bit word, 0x0258, and the highest 96
+    /// bits of 2001:db8:64::/96.
+    #[rustfmt::skip]
+    static RA_ROUTES_PREF64_OPTIONS: [u8; 64] = [
+        // RIO: type 24, 2 units, /48, Prf 00, lifetime 1800, 8 bytes of prefix.
+        0x18, 0x02, 0x30, 0x00, 0x00, 0x00, 0x07, 0x08,
+        0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, 0x00, 0x00,
+        // RIO: type 24, 1 unit, /0 (a default route), lifetime 1800, no prefix bytes.
+        0x18, 0x01, 0x00, 0x00, 0x00, 0x00, 0x07, 0x08,
+        // RIO: type 24, 3 units, /128, lifetime 1800, the whole address.
+        0x18, 0x03, 0x80, 0x00, 0x00, 0x00, 0x07, 0x08,
+        0x20, 0x01, 0x0d, 0xb8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+        // PREF64: type 38, 2 units, 75 << 3 | 0, 2001:db8:64::/96's 12 bytes.
+        0x26, 0x02, 0x02, 0x58, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    fn bare_ra<'a>() -> RouterAdvert<'a> {
+        RouterAdvert {
+            source_ll: None,
+            mtu: None,
+            prefix: None,
+            rdnss: None,
+            dnssl: None,
+            preference: Preference::Medium,
+            ..scapy_ra(&[], &[])
+        }
+    }
+
+    fn route_nets() -> Vec<Ipv6Network> {
+        ["2001:db8:100::/48", "::/0", "2001:db8:300::1/128"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect()
+    }
+
+    fn doc_pref64() -> Pref64 {
+        Pref64 {
+            prefix: addr("2001:db8:64::"),
+            prefix_len: 96,
+            lifetime: 600,
+        }
+    }
+
+    #[test]
+    fn construct_ra_routes_and_pref64() {
+        let nets = route_nets();
+        let ra = RouterAdvert {
+            routes: RouteList::Nets {
+                nets: &nets,
+                lifetime: 1800,
+                preference: Preference::Medium,
+            },
+            pref64: Some(doc_pref64()),
+            ..bare_ra()
+        };
+        let mut buf = [0xa5u8; 100];
+        assert_eq!(ra.buffer_len(), Ok(16 + 64));
+        assert_eq!(ra.emit(&mut buf), Ok(16 + 64));
+        assert_eq!(&buf[16..80], &RA_ROUTES_PREF64_OPTIONS[..]);
+        assert!(buf[80..].iter().all(|&b| b == 0xa5));
+        // Parsed back: the same repr (routes compare by content), and the view's readers.
+        let m = icmp(134, host_ll(), vm_ll(), &buf[4..80]);
+        assert_eq!(RouterAdvert::parse(&m).unwrap(), ra);
+        let view = RaPacket::new_checked(&m).unwrap();
+        let got: Vec<_> = view.routes().collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            got[2],
+            RouteInfo {
+                prefix: addr("2001:db8:300::1"),
+                prefix_len: 128,
+                preference: Preference::Medium,
+                lifetime: 1800,
+            }
+        );
+        assert_eq!(view.pref64(), Some(doc_pref64()));
+        // Without routes and PREF64 nothing is added.
+        assert_eq!(bare_ra().buffer_len(), Ok(16));
+    }
+
+    #[test]
+    fn route_info_is_as_short_as_its_prefix_and_cleared_past_it() {
+        let nets: Vec<Ipv6Network> = vec![Ipv6Network::new(addr("2001:db8:1:2:3::"), 64).unwrap()];
+        let ra = RouterAdvert {
+            routes: RouteList::Nets {
+                nets: &nets,
+                lifetime: 7,
+                preference: Preference::High,
+            },
+            ..bare_ra()
+        };
+        let mut buf = [0xa5u8; 40];
+        assert_eq!(ra.emit(&mut buf), Ok(32));
+        assert_eq!(
+            &buf[16..32],
+            &[24, 2, 64, 0x08, 0, 0, 0, 7, 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2]
+        );
+        // /65 needs three units; the bits past the length are not sent.
+        let r = RouteInfo {
+            prefix: addr("2001:db8:1:2:ffff::"),
+            prefix_len: 65,
+            preference: Preference::Low,
+            lifetime: 1,
+        };
+        let mut area = [0xa5u8; 24];
+        option::put_route(&mut &mut area[..], &r).unwrap();
+        assert_eq!(&area[..4], &[24, 3, 65, 0x18]);
+        assert_eq!(&area[16..18], &[0x80, 0]);
+        let opt = NdpOptionIter::new(&area).next().unwrap().unwrap();
+        assert_eq!(
+            opt.route_info().unwrap().prefix,
+            addr("2001:db8:1:2:8000::")
+        );
+    }
+
+    #[test]
+    fn malformed_route_info_and_pref64_are_ignored_not_the_ra() {
+        let mut body = vec![64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
+        // /65 in 2 units, /1 in 1 unit, 4 units, PREF64 with PLC 6, PREF64 of 3 units.
+        body.extend_from_slice(&[24, 2, 65, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        body.extend_from_slice(&[24, 1, 1, 0, 0, 0, 0, 1]);
+        body.extend_from_slice(&[24, 4, 0, 0, 0, 0, 0, 1]);
+        body.extend_from_slice(&[0; 24]);
+        body.extend_from_slice(&[38, 2, 0, 6]);
+        body.extend_from_slice(&[0; 12]);
+        body.extend_from_slice(&[38, 3, 0, 0]);
+        body.extend_from_slice(&[0; 20]);
+        // And one good route after them.
+        body.extend_from_slice(&RA_ROUTES_PREF64_OPTIONS[16..24]);
+        let m = icmp(134, host_ll(), vm_ll(), &body);
+        let view = RaPacket::new_checked(&m).unwrap();
+        let routes: Vec<_> = view.routes().collect();
+        assert_eq!(routes.len(), 1);
+        assert_eq!((routes[0].prefix_len, routes[0].lifetime), (0, 1800));
+        assert_eq!(view.pref64(), None);
+    }
+
+    #[test]
+    fn pref64_lengths_and_lifetimes() {
+        for (code, len) in [96u8, 64, 56, 48, 40, 32].into_iter().enumerate() {
+            let p = Pref64 {
+                prefix: addr("2001:db8::"),
+                prefix_len: len,
+                lifetime: 65535,
+            };
+            let ra = RouterAdvert {
+                pref64: Some(p),
+                ..bare_ra()
+            };
+            let mut buf = [0xa5u8; 32];
+            assert_eq!(ra.emit(&mut buf), Ok(32));
+            // 65535 s is more than the option holds: 8191 units.
+            let word = u16::from_be_bytes([buf[18], buf[19]]);
+            assert_eq!((word >> 3, usize::from(word & 7)), (8191, code));
+            let m = icmp(134, host_ll(), vm_ll(), &buf[4..32]);
+            let got = RaPacket::new_checked(&m).unwrap().pref64().unwrap();
+            assert_eq!(
+                got,
+                Pref64 {
+                    lifetime: MAX_PREF64_LIFETIME,
+                    ..p
+                }
+            );
+        }
+        // Lifetimes round up to 8 s.
+        let ra = RouterAdvert {
+            pref64: Some(Pref64 {
+                lifetime: 601,
+                ..doc_pref64()
+            }),
+            ..bare_ra()
+        };
+        let mut buf = [0xa5u8; 32];
+        ra.emit(&mut buf).unwrap();
+        assert_eq!(u16::from_be_bytes([buf[18], buf[19]]) >> 3, 76);
+        // Other lengths are refused, and nothing is written.
+        for bad in [0u8, 16, 60, 80, 128] {
+            let ra = RouterAdvert {
+                pref64: Some(Pref64 {
+                    prefix_len: bad,
+                    ..doc_pref64()
+                }),
+                ..bare_ra()
+            };
+            let mut buf = [0xa5u8; 40];
+            assert_eq!(ra.emit(&mut buf), Err(WireError::BadOption), "/{bad}");
+            assert!(buf.iter().all(|&b| b == 0xa5));
+        }
     }
 
     #[test]
@@ -1610,6 +1928,8 @@ mod tests {
                 prefix: (r & 128 != 0).then_some(prefix),
                 rdnss: Some(((r >> 20) as u32, (&dns).into())),
                 dnssl: Some(((r >> 12) as u32, (&domains).into())),
+                routes: RouteList::NONE,
+                pref64: None,
             };
             let mut buf = [0xa5u8; 400];
             let len = ra.emit(&mut buf[IPV6_PAYLOAD_OFFSET..]).unwrap();

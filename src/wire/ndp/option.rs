@@ -9,6 +9,7 @@ use super::super::bytes::{
 };
 use super::super::dns::{self, NameIter, WireName};
 use super::super::{MacAddr, WireError};
+use super::Preference;
 
 enum_with_unknown! {
     /// NDP option types.
@@ -21,10 +22,14 @@ enum_with_unknown! {
         PrefixInfo = 3,
         /// RFC 4861 §4.6.4.
         Mtu = 5,
+        /// RFC 4191 §2.3: Route Information.
+        RouteInfo = 24,
         /// RFC 8106 §5.1: Recursive DNS Server.
         Rdnss = 25,
         /// RFC 8106 §5.2: DNS Search List.
         Dnssl = 31,
+        /// RFC 8781 §4: the NAT64 prefix.
+        Pref64 = 38,
     }
 }
 
@@ -65,6 +70,25 @@ mod field {
         pub const LEN: usize = 30;
     }
 
+    /// Route Information option data (RFC 4191 §2.3): prefix length, Prf bits, route
+    /// lifetime, then 0, 8 or 16 bytes of prefix.
+    pub mod route {
+        use super::Field;
+        pub const PREFIX_LEN: usize = 0;
+        pub const FLAGS: usize = 1;
+        pub const LIFETIME: Field = 2..6;
+        pub const PREFIX: usize = 6;
+    }
+
+    /// PREF64 option data (RFC 8781 §4): 13 bits of scaled lifetime and 3 of prefix length
+    /// code, then the highest 96 bits of the prefix.
+    pub mod pref64 {
+        use super::Field;
+        pub const LIFETIME_PLC: Field = 0..2;
+        pub const PREFIX: Field = 2..14;
+        pub const LEN: usize = 14;
+    }
+
     /// RDNSS and DNSSL option data (RFC 8106 §5.1, §5.2): 2 reserved bytes, lifetime,
     /// then addresses or names.
     pub mod dns {
@@ -84,6 +108,46 @@ flag_set! {
         /// R: the prefix field is the router's own address.
         const ROUTER_ADDRESS = 0x20;
     }
+}
+
+/// Where the Prf bits sit in a Route Information option's flags byte (RFC 4191 §2.3), as
+/// in the RA's (§2.2).
+const ROUTE_PRF_SHIFT: u8 = 3;
+/// The longest PREF64 lifetime: 8191 units of 8 seconds (RFC 8781 §4).
+pub const MAX_PREF64_LIFETIME: u16 = 8191 * 8;
+/// PREF64 prefix lengths by their code (PLC, RFC 8781 §4).
+const PREF64_LENGTHS: [u8; 6] = [96, 64, 56, 48, 40, 32];
+
+/// A Route Information option (RFC 4191 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// The bits past `prefix_len` are zero (cleared when emitting and parsing).
+    pub prefix: Ipv6Addr,
+    /// 0..=128.
+    pub prefix_len: u8,
+    pub preference: Preference,
+    /// Seconds; 0xffffffff is infinity.
+    pub lifetime: u32,
+}
+
+/// A PREF64 option (RFC 8781 §4): the NAT64 prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pref64 {
+    /// The bits past `prefix_len` are zero.
+    pub prefix: Ipv6Addr,
+    /// 96, 64, 56, 48, 40 or 32.
+    pub prefix_len: u8,
+    /// Seconds, at most `MAX_PREF64_LIFETIME`; sent in units of 8 seconds, rounded up.
+    pub lifetime: u16,
+}
+
+/// `addr` with the bits past `len` (0..=128) cleared.
+fn masked(addr: Ipv6Addr, len: u8) -> Ipv6Addr {
+    let bits = u128::from(addr);
+    let mask = u128::MAX
+        .checked_shl(128 - u32::from(len.min(128)))
+        .unwrap_or(0);
+    Ipv6Addr::from(bits & mask)
 }
 
 /// One option: its type and the bytes after type and length (padding included).
@@ -390,6 +454,46 @@ impl<'a> NdpOption<'a> {
         })
     }
 
+    /// A Route Information option (RFC 4191 §2.3). `BadOption` for a prefix length over
+    /// 128 or one the option is too short for (length 1 holds /0 only, 2 up to /64, 3
+    /// any), or a length over 3 units; RFC 4191 §3.1 has receivers ignore such an option.
+    pub fn route_info(&self) -> Result<RouteInfo, WireError> {
+        let d = self.data;
+        self.expect(&[OptionType::RouteInfo], d.len() <= 22)?;
+        let prefix_len = read_u8(d, field::route::PREFIX_LEN);
+        let bytes = d.get(field::route::PREFIX..).unwrap_or(&[]);
+        if prefix_len > 128 || bytes.len() * 8 < usize::from(prefix_len) {
+            return Err(WireError::BadOption);
+        }
+        let mut prefix = [0u8; 16];
+        prefix[..bytes.len()].copy_from_slice(bytes);
+        let prf = read_u8(d, field::route::FLAGS) >> ROUTE_PRF_SHIFT;
+        Ok(RouteInfo {
+            prefix: masked(Ipv6Addr::from(prefix), prefix_len),
+            prefix_len,
+            preference: Preference::from_bits(prf),
+            lifetime: read_u32(d, field::route::LIFETIME),
+        })
+    }
+
+    /// A PREF64 option (RFC 8781 §4). `BadOption` for a length other than 2 units or a
+    /// prefix length code over 5 (which §5 has receivers ignore).
+    pub fn pref64(&self) -> Result<Pref64, WireError> {
+        let d = self.data;
+        self.expect(&[OptionType::Pref64], d.len() == field::pref64::LEN)?;
+        let word = u16::from_be_bytes(read::<2>(d, field::pref64::LIFETIME_PLC));
+        let prefix_len = *PREF64_LENGTHS
+            .get(usize::from(word & 0x7))
+            .ok_or(WireError::BadOption)?;
+        let mut prefix = [0u8; 16];
+        prefix[..12].copy_from_slice(&read::<12>(d, field::pref64::PREFIX));
+        Ok(Pref64 {
+            prefix: masked(Ipv6Addr::from(prefix), prefix_len),
+            prefix_len,
+            lifetime: (word >> 3) * 8,
+        })
+    }
+
     /// An RDNSS option (RFC 8106 §5.1): its lifetime and addresses. `BadOption` unless it
     /// holds one or more whole addresses (length 3, 5, 7, ... units).
     pub fn rdnss(&self) -> Result<(u32, Ipv6AddrIter<'a>), WireError> {
@@ -509,6 +613,70 @@ pub(super) fn put_prefix(area: &mut &mut [u8], p: &PrefixInfo) -> Result<(), Wir
         p.preferred_lifetime,
     );
     write(data, field::prefix::PREFIX, &p.prefix.octets());
+    Ok(())
+}
+
+/// Prefix bytes a Route Information option carries for `prefix_len`: 0, 8 or 16 (the
+/// shortest option, RFC 4191 §2.3).
+fn route_prefix_bytes(prefix_len: u8) -> usize {
+    match prefix_len {
+        0 => 0,
+        1..=64 => 8,
+        _ => 16,
+    }
+}
+
+/// The wire length of a Route Information option; `BadOption` for a prefix length over 128.
+pub(super) fn route_len(prefix_len: u8) -> Result<usize, WireError> {
+    if prefix_len > 128 {
+        return Err(WireError::BadOption);
+    }
+    option_len(field::route::PREFIX + route_prefix_bytes(prefix_len))
+}
+
+pub(super) fn put_route(area: &mut &mut [u8], r: &RouteInfo) -> Result<(), WireError> {
+    let n = route_prefix_bytes(r.prefix_len);
+    let data = put_option(area, OptionType::RouteInfo, field::route::PREFIX + n)?;
+    write_u8(data, field::route::PREFIX_LEN, r.prefix_len);
+    write_u8(
+        data,
+        field::route::FLAGS,
+        r.preference.bits() << ROUTE_PRF_SHIFT,
+    );
+    write_u32(data, field::route::LIFETIME, r.lifetime);
+    let prefix = masked(r.prefix, r.prefix_len).octets();
+    write(
+        data,
+        field::route::PREFIX..field::route::PREFIX + n,
+        &prefix[..n],
+    );
+    Ok(())
+}
+
+pub(super) fn pref64_len() -> Result<usize, WireError> {
+    option_len(field::pref64::LEN)
+}
+
+/// The prefix length code of a PREF64 prefix length; `BadOption` for any other length.
+pub(super) fn pref64_plc(prefix_len: u8) -> Result<u16, WireError> {
+    let code = PREF64_LENGTHS
+        .iter()
+        .position(|&l| l == prefix_len)
+        .ok_or(WireError::BadOption)?;
+    u16::try_from(code).map_err(|_| WireError::BadOption)
+}
+
+pub(super) fn put_pref64(area: &mut &mut [u8], p: &Pref64) -> Result<(), WireError> {
+    let plc = pref64_plc(p.prefix_len)?;
+    let units = p.lifetime.min(MAX_PREF64_LIFETIME).div_ceil(8);
+    let data = put_option(area, OptionType::Pref64, field::pref64::LEN)?;
+    write(
+        data,
+        field::pref64::LIFETIME_PLC,
+        &(units << 3 | plc).to_be_bytes(),
+    );
+    let prefix = masked(p.prefix, p.prefix_len).octets();
+    write(data, field::pref64::PREFIX, &prefix[..12]);
     Ok(())
 }
 

@@ -201,6 +201,8 @@ fn ra(c: RaCase) {
         prefix,
         rdnss: c.rdnss.as_ref().map(|(l, a)| (*l, a.into())),
         dnssl: c.dnssl.as_ref().map(|(l, n)| (*l, n.into())),
+        routes: ndp::RouteList::NONE,
+        pref64: None,
     };
     let addrs: &[Ipv6Addr] = c.rdnss.as_ref().map(|(_, a)| &a[..]).unwrap_or(&[]);
     let names: &[String] = c.dnssl.as_ref().map(|(_, n)| &n[..]).unwrap_or(&[]);
