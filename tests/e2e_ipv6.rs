@@ -829,6 +829,108 @@ fn per_vm_nameservers6_reach_rdisc6_and_dhclient6() {
     expect_all(&sb, &ra, "Recursive DNS server", &NAMESERVERS6);
 }
 
+/// Issue 14: a PRIVATE VM (router lifetime 0) with ROUTES6 gets one Route Information
+/// option per prefix (RFC 4191): rdisc6 shows each route with medium preference and the
+/// non-PRIVATE router lifetime (1800 s), and the VM's kernel, once allowed to take routes
+/// up to /64 from RAs, installs them via the router's link-local address, and no default
+/// route. `[ipv6] pref64` adds a PREF64 option (RFC 8781), which rdisc6 1.0.5 does not
+/// decode: it is checked in the RA's bytes, as tcpdump -xx shows them in the VM.
+#[test]
+fn private_vm_gets_routes6_and_pref64() {
+    let conf6 = Conf6 {
+        pref64: Some("2001:db8:64::/96".into()),
+        ..Conf6::default()
+    };
+    let Some(Env {
+        mut sb, vm, router, ..
+    }) = routed(
+        "private_vm_gets_routes6_and_pref64",
+        &["tcpdump"],
+        conf6,
+        |vm| Binding {
+            private: true,
+            extra: vec!["ROUTES6=\"2001:db8:100::/48, 2001:db8:200::/56\"".into()],
+            ..Binding::for_vm6(vm)
+        },
+    )
+    else {
+        return;
+    };
+    sb.vm_must(
+        &vm,
+        "sysctl -qw net.ipv6.conf.eth0.accept_ra_rt_info_max_plen=64",
+    );
+    sb.vm_must(&vm, "sysctl -qw net.ipv6.conf.eth0.accept_ra_rtr_pref=1");
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let cap = sb.spawn_in(
+        &vm.netns.clone(),
+        "tcpdump",
+        &[
+            "tcpdump",
+            "-l",
+            "-n",
+            "-xx",
+            "-Q",
+            "in",
+            "-i",
+            "eth0",
+            "icmp6 and ip6[40] == 134",
+        ],
+    );
+    if cap
+        .wait_for(0, |l| l.contains("listening on"), Duration::from_secs(10))
+        .is_none()
+    {
+        sb.fail(&format!("tcpdump did not start:\n{}", cap.text()));
+    }
+    let ra = must_rdisc6(&sb, &vm);
+    println!("rdisc6 printed:\n{}", ra.text);
+    expect_field(&sb, &ra, "Router lifetime", "0");
+    expect_all(
+        &sb,
+        &ra,
+        "Route",
+        &["2001:db8:100::/48", "2001:db8:200::/56"],
+    );
+    expect_all(&sb, &ra, "Route preference", &["medium", "medium"]);
+    expect_all(&sb, &ra, "Route lifetime", &["1800", "1800"]);
+    // The kernel's routes from the RIOs, via the router; no default route (PRIVATE).
+    let table = sb.wait_until("the RIO routes in the VM's table", SLAAC_TIMEOUT, || {
+        let t = sb.vm_must(&vm, "ip -6 route");
+        (t.contains("2001:db8:100::/48") && t.contains("2001:db8:200::/56")).then_some(t)
+    });
+    println!("ip -6 route:\n{table}");
+    for net in ["2001:db8:100::/48", "2001:db8:200::/56"] {
+        let line = table.lines().find(|l| l.starts_with(net)).unwrap_or("");
+        if !line.contains(&format!("via {router} dev eth0")) {
+            sb.fail(&format!(
+                "{net}: expected via {router}; ip -6 route:\n{table}"
+            ));
+        }
+    }
+    if table.lines().any(|l| l.starts_with("default")) {
+        sb.fail(&format!("a PRIVATE VM got a default route:\n{table}"));
+    }
+    // PREF64 in the RA's bytes: type 38, 2 units, 3 x 300 s rounded up to 904 s (113
+    // units) with PLC 0 (/96), then 2001:db8:64::'s highest 96 bits.
+    let want = "2602038820010db80064000000000000";
+    let found = sb.wait_until(
+        "an RA with PREF64 in tcpdump",
+        Duration::from_secs(10),
+        || {
+            let hex: String = cap
+                .lines()
+                .iter()
+                .filter_map(|l| l.strip_prefix("[stdout] "))
+                .filter(|l| l.trim_start().starts_with("0x"))
+                .flat_map(|l| l.split_once(':').map(|(_, h)| h.replace(' ', "")))
+                .collect();
+            hex.contains(want).then_some(hex)
+        },
+    );
+    assert!(found.contains(want));
+}
+
 /// Issue 13: a binding's DOMAIN_SEARCH replaces `[ipv6] domains` in the RA's DNSSL and in
 /// DHCPv6 option 24 (as it replaces `[dhcp] domain_search` in option 119).
 #[test]

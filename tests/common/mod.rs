@@ -605,6 +605,8 @@ pub struct Conf6 {
     pub domains: Option<String>,
     /// `ntp_servers`; `None` leaves the key out.
     pub ntp_servers: Option<String>,
+    /// `pref64`; `None` leaves the key out.
+    pub pref64: Option<String>,
 }
 
 impl Default for Conf6 {
@@ -615,6 +617,7 @@ impl Default for Conf6 {
             nameservers: NAMESERVERS6.join(", "),
             domains: Some(DOMAIN.into()),
             ntp_servers: None,
+            pref64: None,
         }
     }
 }
@@ -737,6 +740,9 @@ impl Conf {
         }
         if let Some(ntp) = &c6.ntp_servers {
             let _ = writeln!(s, "ntp_servers = {ntp}");
+        }
+        if let Some(pref64) = &c6.pref64 {
+            let _ = writeln!(s, "pref64 = {pref64}");
         }
     }
 }
