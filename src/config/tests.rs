@@ -316,6 +316,12 @@ fn pref64_is_a_nat64_prefix_of_a_pref64_length() {
             "{good}"
         );
     }
+    // The shipped sample's commented line, uncommented, is a valid prefix.
+    let sample = SHIPPED_SAMPLE.replace("#pref64 =", "pref64 =");
+    assert_eq!(
+        ok(&sample).config.live.ipv6.unwrap().pref64,
+        Some("2001:db8:64::/96".parse().unwrap())
+    );
     for bad in [
         "2001:db8:64::/80",
         "2001:db8:64::/128",
