@@ -34,6 +34,11 @@ pub fn binding() -> Binding {
 /// `b` on a running tap [`IFINDEX`] whose INDEV has [`HOST_MAC`], through the daemon's own
 /// constructor.
 pub fn entry(b: Binding) -> Entry {
+    entry_with_host_mac(b, HOST_MAC)
+}
+
+/// As [`entry`], with INDEV's MAC `host_mac`.
+pub fn entry_with_host_mac(b: Binding, host_mac: MacAddr) -> Entry {
     let tap = Link {
         ifindex: IFINDEX,
         name: b.tap.clone(),
@@ -43,7 +48,7 @@ pub fn entry(b: Binding) -> Entry {
     let indev = Link {
         ifindex: IFINDEX + 1,
         name: b.indev.clone(),
-        mac: Some(HOST_MAC),
+        mac: Some(host_mac),
         running: true,
     };
     match Entry::resolve(&Arc::new(b), &tap, Some(&indev)) {

@@ -354,7 +354,8 @@ pub fn binding_odd() -> Binding {
 
 /// The entry the registry would build for `b` with INDEV present (HOST_MAC) and the tap up.
 pub fn entry(b: Binding) -> Entry {
-    testing::entry(b)
+    // The seeds (seeds.py) are built for this host MAC: NSs for its router link-local.
+    testing::entry_with_host_mac(b, HOST_MAC)
 }
 
 /// The original's sample configuration.
