@@ -968,25 +968,30 @@ fn binding_before_tap_exists_and_tap_recreated() {
 // ---------------------------------------------------------------------------------------------
 // 10. Bridged.
 
+/// A VM behind br0 (tap0 its port, INDEV=br0) with `edit` applied to its binding, the
+/// daemon started with `conf` and the binding active.
+fn bridged(test: &str, conf: &Conf, edit: impl Fn(Binding) -> Binding) -> Option<(Sandbox, Vm)> {
+    let mut sb = Sandbox::start_test(test, Needs::base())?;
+    let vm = sb.add_vm("tap0");
+    sb.add_bridge("br0");
+    sb.enslave("tap0", "br0");
+    let binding = Binding {
+        indev: "br0".into(),
+        ..Binding::for_vm(&vm)
+    };
+    sb.write_binding("tap0", &edit(binding));
+    sb.start_daemon(conf);
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    Some((sb, vm))
+}
+
 /// tap0 is a port of br0; the physdev rule queues the packet with indev = br0 and physindev
 /// = tap0; the binding file is named after the tap, INDEV=br0; the reply goes out on tap0.
 #[test]
 fn bridged_lease() {
-    let Some(mut sb) = Sandbox::start_test("bridged_lease", Needs::base()) else {
+    let Some((mut sb, vm)) = bridged("bridged_lease", &Conf::default(), |b| b) else {
         return;
     };
-    let vm = sb.add_vm("tap0");
-    sb.add_bridge("br0");
-    sb.enslave("tap0", "br0");
-    sb.write_binding(
-        "tap0",
-        &Binding {
-            indev: "br0".into(),
-            ..Binding::for_vm(&vm)
-        },
-    );
-    sb.start_daemon(&Conf::default());
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
     let run = sb_run(&mut sb, &vm);
     let lease = sb.expect_lease(run);
     check(&sb, &lease, "new_ip_address", Some(VM_IP));
@@ -1004,26 +1009,17 @@ fn bridged_lease() {
 /// installs the routes (the default route with them, since 121 replaces option 3).
 #[test]
 fn bridged_routes_and_search_list() {
-    let Some(mut sb) = Sandbox::start_test("bridged_routes_and_search_list", Needs::base()) else {
-        return;
-    };
-    let vm = sb.add_vm("tap0");
-    sb.add_bridge("br0");
-    sb.enslave("tap0", "br0");
-    sb.write_binding(
-        "tap0",
-        &Binding {
-            indev: "br0".into(),
-            extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.254".into()],
-            ..Binding::for_vm(&vm)
-        },
-    );
     let conf = Conf {
         dhcp_extra: vec!["domain_search = eng.example.com, example.com".into()],
         ..Conf::default()
     };
-    sb.start_daemon(&conf);
-    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    let routes = |b| Binding {
+        extra: vec!["ROUTES=198.51.100.0/24 via 192.0.2.254".into()],
+        ..b
+    };
+    let Some((mut sb, vm)) = bridged("bridged_routes_and_search_list", &conf, routes) else {
+        return;
+    };
     let opts = DhcpOpts {
         extra_conf: DHCLIENT_ASK_ROUTES.into(),
         ..DhcpOpts::default()

@@ -45,6 +45,11 @@ fn dhcp_only(extra: &str) -> String {
     format!("[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n[ipv6]\nenable_ipv6 = no\n")
 }
 
+/// [`dhcp_only`] parsed.
+fn parse_dhcp(extra: &str) -> Result<Loaded, ConfigError> {
+    parse(Path::new(FILE), &dhcp_only(extra))
+}
+
 /// A file with DHCP off and `ipv6` as the [ipv6] section body.
 fn ipv6_only(ipv6: &str) -> String {
     format!("[dhcp]\nenable_dhcp = no\n[ipv6]\n{ipv6}\n")
@@ -845,9 +850,9 @@ fn non_utf8_is_reported_with_its_line() {
 
 #[test]
 fn dhcp_domain_search_is_encoded_once_and_checked() {
-    let text = "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
-                domain_search = eng.example.com, example.com.\n";
-    let c = parse(Path::new("t.conf"), text).unwrap().config;
+    let c = parse_dhcp("domain_search = eng.example.com, example.com.")
+        .unwrap()
+        .config;
     let d = c.live.dhcp.unwrap();
     assert_eq!(d.domain_search.names(), ["eng.example.com", "example.com"]);
     // The second name is a pointer to the first one's suffix (offset 4).
@@ -855,26 +860,18 @@ fn dhcp_domain_search_is_encoded_once_and_checked() {
     let long: Vec<String> = (0..9)
         .map(|i| format!("{i}{}.example", "x".repeat(60)))
         .collect();
-    let text = format!(
-        "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\ndomain_search = {}\n",
-        long.join(", ")
-    );
-    let e = parse(Path::new("t.conf"), &text).unwrap_err().to_string();
+    let e = parse_dhcp(&format!("domain_search = {}", long.join(", ")))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("[dhcp] domain_search"), "{e}");
     assert!(e.contains("more than 510 bytes"), "{e}");
-    let text = "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\ndomain_search = a..b\n";
-    let e = parse(Path::new("t.conf"), text).unwrap_err().to_string();
+    let e = parse_dhcp("domain_search = a..b").unwrap_err().to_string();
     assert!(e.contains("is not a DNS name"), "{e}");
 }
 
 #[test]
 fn dhcp_ntp_servers_are_unicast_ipv4_addresses_and_live() {
-    let conf = |extra: &str| {
-        let text = format!(
-            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n"
-        );
-        parse(Path::new("t.conf"), &text)
-    };
+    let conf = parse_dhcp;
     let d = |extra: &str| conf(extra).unwrap().config.live.dhcp.unwrap();
     assert_eq!(d("").ntp_servers, Vec::<Ipv4Addr>::new());
     assert_eq!(
@@ -919,12 +916,7 @@ fn dhcp_ntp_servers_are_unicast_ipv4_addresses_and_live() {
 
 #[test]
 fn dhcp_ipv6_only_wait_defaults_to_1800_and_is_at_least_300() {
-    let conf = |extra: &str| {
-        let text = format!(
-            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n{extra}\n"
-        );
-        parse(Path::new("t.conf"), &text)
-    };
+    let conf = parse_dhcp;
     let wait = |extra: &str| {
         let loaded = conf(extra).unwrap();
         let w = loaded.config.live.dhcp.unwrap().ipv6_only_wait;
@@ -963,11 +955,9 @@ fn dhcp_ipv6_only_wait_defaults_to_1800_and_is_at_least_300() {
 #[test]
 fn dhcp_domain_search_applies_on_reload() {
     let conf = |list: &str| {
-        let text = format!(
-            "[ipv6]\nenable_ipv6 = no\n[dhcp]\ndhcp_queue = 42\nserver_ip = 192.0.2.1\n\
-             domain_search = {list}\n"
-        );
-        parse(Path::new("t.conf"), &text).unwrap().config
+        parse_dhcp(&format!("domain_search = {list}"))
+            .unwrap()
+            .config
     };
     let (old, new) = (conf("example.com"), conf("example.org, example.com"));
     assert_eq!(old.fixed.diff(&new.fixed), Vec::<String>::new());
