@@ -4,12 +4,16 @@
 //! place, and the server's DUID-LL.
 //!
 //! Relay messages (RFC 8415 §9) are not handled: VMs talk to us directly on their link.
+//! Identity associations and the Status Code option are in [`ia`].
 //! Parsing never allocates or panics, whatever the input; writing never allocates.
 
 use std::net::Ipv6Addr;
 
 use super::bytes::{read, read_u16, read_u8, set_once, split_option, write, write_list, write_u16};
 use super::{dns, MacAddr, WireError};
+
+mod ia;
+pub use ia::{Ia, IaAddress, IaHeader, IaKind, IaPrefix, Lease, StatusCode};
 
 /// UDP port of the client (RFC 8415 §7.2).
 pub const CLIENT_PORT: u16 = 546;
@@ -57,6 +61,8 @@ pub mod option {
     pub const IA_TA: u16 = 4;
     /// §21.7: a list of 16-bit option codes.
     pub const ORO: u16 = 6;
+    /// §21.8: one byte, 255 = "choose me at once".
+    pub const PREFERENCE: u16 = 7;
     /// §21.9: 2 bytes, hundredths of a second.
     pub const ELAPSED_TIME: u16 = 8;
     /// §21.13.
@@ -92,10 +98,6 @@ mod field {
         pub const LEN: Field = 2..4;
     }
 }
-
-/// Smallest IA_NA and IA_PD (IAID, T1, T2) and IA_TA (IAID) data.
-const IA_NA_PD_MIN_LEN: usize = 12;
-const IA_TA_MIN_LEN: usize = 4;
 
 /// A read-only view of a client/server message (not a relay message). `new_checked`
 /// verifies the 4-byte header is there; afterwards no accessor can panic.
@@ -185,6 +187,10 @@ pub struct Request<'a> {
     pub has_ia: bool,
     /// The Option Request option's data (option 6): 16-bit codes, an even length.
     pub oro: Option<&'a [u8]>,
+    /// Rapid Commit (option 14): a Solicit that wants its Reply at once (§18.2.1).
+    pub rapid_commit: bool,
+    /// The whole options area, every option and every IA in it checked (see [`Request::ias`]).
+    options: &'a [u8],
 }
 
 impl<'a> Request<'a> {
@@ -194,8 +200,9 @@ impl<'a> Request<'a> {
     /// Errors: `Truncated` below 4 bytes; `WrongProtocol` for RELAY-FORW/RELAY-REPL; and
     /// `BadOption` for a malformed options area (every option is walked), a client or
     /// server id outside 3..=130 bytes or given twice, an ORO of odd length or given
-    /// twice, an IA_NA/IA_PD shorter than 12 bytes or IA_TA shorter than 4, an Elapsed
-    /// Time not 2 bytes, a Rapid Commit not empty.
+    /// twice, an IA whose contents [`Ia::parse`] refuses (IA_NA/IA_PD shorter than 12
+    /// bytes, IA_TA shorter than 4, a short IAADDR/IAPREFIX, ...), an Elapsed Time not 2
+    /// bytes, a Rapid Commit not empty.
     pub fn parse(udp_payload: &'a [u8]) -> Result<Self, WireError> {
         let packet = Packet::new_checked(udp_payload)?;
         let msg_type = packet.msg_type();
@@ -209,9 +216,10 @@ impl<'a> Request<'a> {
             server_id: None,
             has_ia: false,
             oro: None,
+            rapid_commit: false,
+            options: udp_payload.get(field::OPTIONS..).unwrap_or(&[]),
         };
-        let options = udp_payload.get(field::OPTIONS..).unwrap_or(&[]);
-        for opt in OptionIter::new(options) {
+        for opt in OptionIter::new(req.options) {
             req.take_option(opt?)?;
         }
         Ok(req)
@@ -224,17 +232,32 @@ impl<'a> Request<'a> {
             option::SERVERID => return set_once(&mut self.server_id, duid(opt.data)?),
             option::ORO if len.is_multiple_of(2) => return set_once(&mut self.oro, opt.data),
             option::ORO => false,
-            option::IA_NA | option::IA_PD => len >= IA_NA_PD_MIN_LEN,
-            option::IA_TA => len >= IA_TA_MIN_LEN,
             option::ELAPSED_TIME => len == 2,
-            option::RAPID_COMMIT => len == 0,
-            _ => true,
+            option::RAPID_COMMIT => {
+                self.rapid_commit = true;
+                len == 0
+            }
+            code => match IaKind::from_code(code) {
+                Some(kind) => {
+                    Ia::parse(kind, opt.data)?;
+                    self.has_ia = true;
+                    true
+                }
+                None => true,
+            },
         };
         if !well_formed {
             return Err(WireError::BadOption);
         }
-        self.has_ia |= matches!(opt.code, option::IA_NA | option::IA_TA | option::IA_PD);
         Ok(())
+    }
+
+    /// Every IA_NA, IA_TA and IA_PD, in order. `parse` checked them all, so none is
+    /// skipped here.
+    pub fn ias(&self) -> impl Iterator<Item = Ia<'a>> + 'a {
+        OptionIter::new(self.options)
+            .filter_map(Result::ok)
+            .filter_map(|o| Ia::parse(IaKind::from_code(o.code)?, o.data).ok())
     }
 
     /// Whether the client listed `code` in its Option Request option.
@@ -465,6 +488,8 @@ mod tests {
                 server_id: None,
                 has_ia: false,
                 oro: Some(&[0, 23, 0, 24, 0, 39, 0, 31]),
+                rapid_commit: false,
+                options: &info_request()[4..],
             }
         );
         assert!(r.requested(option::DNS_SERVERS));
