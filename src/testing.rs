@@ -103,7 +103,7 @@ impl ConfigBuilder {
     pub fn mode(mut self, mode: Ipv6Mode) -> Self {
         let q = self.config.fixed.ipv6.as_mut().expect("ipv6 is on");
         q.mode = mode;
-        q.dhcpv6_queue = (mode == Ipv6Mode::SlaacDhcpv6).then_some(45);
+        q.dhcpv6_queue = mode.serves_dhcpv6().then_some(45);
         self
     }
 

@@ -53,6 +53,9 @@ const KNOWN_KEYS: &[&str] = &[
     "TAGS",
     "NAMESERVERS6",
     "ROUTES6",
+    // Stateful DHCPv6 (issue 14).
+    "IP6",
+    "DELEGATED6",
     // DHCPv4 options per VM (issue 13).
     "ROUTES",
     "NAMESERVERS",
@@ -107,6 +110,14 @@ pub struct Binding {
     /// ROUTES6: prefixes routed via this router, sent as RA Route Information options
     /// (RFC 4191), PRIVATE or not; no host bits set, at most `MAX_ROUTES6`.
     pub routes6: Vec<Ipv6Network>,
+    /// The IA_NA addresses: IP6 as written (unicast, not link-local, at most
+    /// `MAX_IP6`), else the EUI-64 default: EUI64 when set, else the address the MAC forms
+    /// in a /64 SUBNET6. Empty when IP6 is bad (a warning says so: no default is handed out
+    /// in its place) or there is no default.
+    pub ip6: Vec<Ipv6Addr>,
+    /// DELEGATED6: the IA_PD prefixes (no host bits, not link-local or multicast, at most
+    /// `MAX_DELEGATED6`); empty when unset or bad (with a warning).
+    pub delegated6: Vec<Ipv6Network>,
     // DHCPv4 options per VM (issue 13). A bad value is left out with a warning, the rest
     // of the binding served.
     /// ROUTES: `CIDR via ADDRESS, ...`, classless static routes (options 121 and 249);
@@ -362,7 +373,11 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         domain_search_119: Vec::new(),
         nameservers6: Vec::new(),
         routes6: fields
-            .lenient("ROUTES6", parse_routes6, &mut warnings)
+            .lenient("ROUTES6", |s| parse_prefixes(s, MAX_ROUTES6), &mut warnings)
+            .unwrap_or_default(),
+        ip6: Vec::new(),
+        delegated6: fields
+            .lenient("DELEGATED6", parse_delegated6, &mut warnings)
             .unwrap_or_default(),
         warnings: Vec::new(),
     };
@@ -384,6 +399,8 @@ pub fn parse(tap: &str, text: &str) -> Result<Binding, BindingError> {
         set_hostname(&mut binding, &text, fields.line("HOSTNAME"), &mut warnings);
     }
     warnings.extend(check_ip_in_subnet(&fields, &binding));
+    set_ip6(&mut binding, &fields, &mut warnings);
+    warnings.extend(check_delegated6(&fields, &binding));
     binding.warnings = warnings;
     Ok(binding)
 }
@@ -428,6 +445,53 @@ fn check_ip_in_subnet(fields: &Fields, b: &Binding) -> Option<BindingError> {
         }
         _ => None,
     }
+}
+
+/// IP6 (or its EUI-64 default) into `b.ip6`. A bad IP6 is left out with a warning and no
+/// address is served: handing out the default instead would give the VM an address the
+/// operator did not choose. An address outside SUBNET6 is served, with a warning (the VM
+/// then has no on-link prefix for it).
+fn set_ip6(b: &mut Binding, fields: &Fields, warnings: &mut Vec<BindingError>) {
+    let Some(line) = fields.line("IP6") else {
+        let in_subnet = b.subnet6.filter(|n| n.prefix() == 64);
+        b.ip6 = b
+            .eui64
+            .or(in_subnet.map(|n| b.mac.slaac_address(n.network())))
+            .into_iter()
+            .collect();
+        return;
+    };
+    match parse_ip6(line.value) {
+        Ok(list) => {
+            for a in list
+                .iter()
+                .filter(|a| b.subnet6.is_some_and(|n| !n.contains(**a)))
+            {
+                let net = b.subnet6.map_or(String::new(), |n| n.to_string());
+                let reason = format!("{a} is outside SUBNET6 {net}; served as written");
+                warnings.push(line_error(line, reason));
+            }
+            b.ip6 = list;
+        }
+        Err(why) => {
+            let reason = format!(
+                "{:?} {why}; IP6 is left out and no DHCPv6 address is served",
+                line.value
+            );
+            warnings.push(line_error(line, reason));
+        }
+    }
+}
+
+/// A delegated prefix that overlaps SUBNET6 would be both on the link and routed to the VM.
+fn check_delegated6(fields: &Fields, b: &Binding) -> Option<BindingError> {
+    let subnet6 = b.subnet6?;
+    let overlap = b.delegated6.iter().find(|p| p.overlaps(subnet6))?;
+    let line = fields.line("DELEGATED6")?;
+    Some(line_error(
+        line,
+        format!("{overlap} overlaps SUBNET6 {subnet6}; delegated as written"),
+    ))
 }
 
 /// The names of keys this module ignores, in file order, for a debug log. Escape them
@@ -481,12 +545,21 @@ fn parse_v6_list(s: &str) -> Result<Vec<Ipv6Addr>, String> {
 /// The most ROUTES6 entries: 16 Route Information options of at most 24 bytes keep the RA
 /// well within the minimum IPv6 MTU.
 pub const MAX_ROUTES6: usize = 16;
+/// The most IP6 addresses and DELEGATED6 prefixes: an IA with 8 of them (29 bytes each) and
+/// the rest of a Reply stay well within the minimum IPv6 MTU.
+pub const MAX_IP6: usize = 8;
+pub const MAX_DELEGATED6: usize = 8;
 
-/// ROUTES6: comma-separated IPv6 prefixes (`2001:db8:100::/48`), no host bits set
-/// (empty items skipped).
-fn parse_routes6(s: &str) -> Result<Vec<Ipv6Network>, String> {
+/// The non-empty items of a comma-separated list.
+fn items(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|e| !e.is_empty())
+}
+
+/// ROUTES6, DELEGATED6: comma-separated IPv6 prefixes (`2001:db8:100::/48`), no host bits
+/// set (empty items skipped), at most `max`.
+fn parse_prefixes(s: &str, max: usize) -> Result<Vec<Ipv6Network>, String> {
     let mut nets = Vec::new();
-    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+    for entry in items(s) {
         let net: Ipv6Network = entry
             .parse()
             .map_err(|_| format!("has {entry:?}, which is not an IPv6 network (address/prefix)"))?;
@@ -499,13 +572,54 @@ fn parse_routes6(s: &str) -> Result<Vec<Ipv6Network>, String> {
         }
         nets.push(net);
     }
-    if nets.len() > MAX_ROUTES6 {
+    if nets.len() > max {
         return Err(format!(
-            "has {} routes, at most {MAX_ROUTES6} are sent",
+            "has {} prefixes, at most {max} are sent",
             nets.len()
         ));
     }
     Ok(nets)
+}
+
+/// DELEGATED6: prefixes a VM can route: not ::/0, link-local, multicast or loopback.
+fn parse_delegated6(s: &str) -> Result<Vec<Ipv6Network>, String> {
+    let nets = parse_prefixes(s, MAX_DELEGATED6)?;
+    for net in &nets {
+        let a = net.network();
+        if net.prefix() == 0 || a.is_multicast() || a.is_unicast_link_local() || a.is_loopback() {
+            return Err(format!(
+                "has {net}, which is not a prefix a VM can be delegated"
+            ));
+        }
+    }
+    Ok(nets)
+}
+
+/// IP6: comma-separated global or unique-local unicast addresses, at most `MAX_IP6`,
+/// duplicates dropped.
+fn parse_ip6(s: &str) -> Result<Vec<Ipv6Addr>, String> {
+    let mut list: Vec<Ipv6Addr> = Vec::new();
+    for item in items(s) {
+        let a = parse_v6(item).map_err(|why| format!("has {item:?}, which {why}"))?;
+        if a.is_unicast_link_local() || a.is_loopback() {
+            return Err(format!(
+                "has {item:?}, which is not an address DHCPv6 hands out"
+            ));
+        }
+        if !list.contains(&a) {
+            list.push(a);
+        }
+    }
+    if list.len() > MAX_IP6 {
+        return Err(format!(
+            "has {} addresses, at most {MAX_IP6} are sent",
+            list.len()
+        ));
+    }
+    if list.is_empty() {
+        return Err("has no address".into());
+    }
+    Ok(list)
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, String> {
@@ -716,6 +830,9 @@ mod tests {
                 tags: None,
                 nameservers6: vec![],
                 routes6: vec![],
+                // No IP6: the EUI64 address is the IA_NA default.
+                ip6: vec!["2001:db8:aaaa:bbbb:a86b:39ff:fe22:3344".parse().unwrap()],
+                delegated6: vec![],
                 routes: vec![],
                 nameservers: vec![],
                 domain: None,
@@ -914,6 +1031,113 @@ mod tests {
         (b, w)
     }
 
+    fn v6(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ip6_list_or_eui64_default() {
+        let subnet = "SUBNET6=2001:db8:1::/64\n";
+        let b = parse(
+            "tap0",
+            &with(&format!(
+                "{subnet}IP6=2001:db8:1::5, 2001:db8:1::6,,2001:db8:1::5"
+            )),
+        )
+        .unwrap();
+        assert_eq!(b.ip6, [v6("2001:db8:1::5"), v6("2001:db8:1::6")]);
+        assert_eq!(b.warnings, []);
+        // Absent (or empty): EUI64 when set, else the MAC's address in a /64 SUBNET6.
+        let b = parse("tap0", &with(subnet)).unwrap();
+        assert_eq!(b.ip6, [v6("2001:db8:1::a86b:39ff:fe22:3344")]);
+        let b = parse(
+            "tap0",
+            &with(&format!("{subnet}IP6=\nEUI64=2001:db8:1::99")),
+        )
+        .unwrap();
+        assert_eq!(b.ip6, [v6("2001:db8:1::99")]);
+        let b = parse("tap0", &with("SUBNET6=2001:db8:1::/56")).unwrap();
+        assert_eq!(b.ip6, Vec::<Ipv6Addr>::new());
+        // Outside SUBNET6: served, with a warning.
+        let (b, w) = warning(&with(&format!("{subnet}IP6=2001:db8:2::5")));
+        assert_eq!(b.ip6, [v6("2001:db8:2::5")]);
+        assert_eq!(
+            w,
+            "line 3: IP6: 2001:db8:2::5 is outside SUBNET6 2001:db8:1::/64; served as written"
+        );
+    }
+
+    #[test]
+    fn bad_ip6_serves_no_address() {
+        let many = vec!["2001:db8:1::1"; 9]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{a}{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        for (value, why) in [
+            ("zz", "has \"zz\", which is not a valid IPv6 address"),
+            (
+                "fe80::1",
+                "has \"fe80::1\", which is not an address DHCPv6 hands out",
+            ),
+            (
+                "ff02::1",
+                "has \"ff02::1\", which is not a unicast IPv6 address",
+            ),
+            (
+                "::1",
+                "has \"::1\", which is not an address DHCPv6 hands out",
+            ),
+            (",", "has no address"),
+            (&many, "has 9 addresses, at most 8 are sent"),
+        ] {
+            let (b, w) = warning(&with(&format!("SUBNET6=2001:db8:1::/64\nIP6={value}")));
+            assert_eq!(b.ip6, Vec::<Ipv6Addr>::new(), "{value}");
+            assert_eq!(
+                b.subnet6,
+                Some("2001:db8:1::/64".parse().unwrap()),
+                "served: {value}"
+            );
+            assert_eq!(
+                w,
+                format!(
+                    "line 3: IP6: {value:?} {why}; IP6 is left out and no DHCPv6 address is served"
+                ),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn delegated6_prefixes() {
+        let b = parse(
+            "tap0",
+            &with("DELEGATED6=2001:db8:100::/56, 2001:db8:200::/48"),
+        )
+        .unwrap();
+        let want: Vec<Ipv6Network> = vec![
+            "2001:db8:100::/56".parse().unwrap(),
+            "2001:db8:200::/48".parse().unwrap(),
+        ];
+        assert_eq!((b.delegated6, b.warnings), (want, vec![]));
+        for (value, why) in [
+            ("2001:db8:100::1/56", "has \"2001:db8:100::1/56\", which has host bits set (the network is 2001:db8:100::/56)"),
+            ("fe80::/64", "has fe80::/64, which is not a prefix a VM can be delegated"),
+            ("::/0", "has ::/0, which is not a prefix a VM can be delegated"),
+            ("ff00::/8", "has ff00::/8, which is not a prefix a VM can be delegated"),
+            ("zz/64", "has \"zz/64\", which is not an IPv6 network (address/prefix)"),
+        ] {
+            let (b, w) = warning(&with(&format!("DELEGATED6={value}")));
+            assert_eq!(b.delegated6, vec![], "{value}");
+            assert_eq!(w, format!("line 2: DELEGATED6: {value:?} {why}; DELEGATED6 is left out"));
+        }
+        // Overlapping the on-link prefix: delegated, with a warning.
+        let (b, w) = warning(&with("SUBNET6=2001:db8:1::/64\nDELEGATED6=2001:db8:1::/48"));
+        assert_eq!(b.delegated6.len(), 1);
+        assert_eq!(w, "line 3: DELEGATED6: 2001:db8:1::/48 overlaps SUBNET6 2001:db8:1::/64; delegated as written");
+    }
+
     /// Binding files as gnt-networking writes them (tests/fixtures/README.md): served, with a
     /// warning only for the instance name that is no DNS name.
     #[test]
@@ -1002,7 +1226,7 @@ mod tests {
                 "192.0.2.0/24",
                 "has \"192.0.2.0/24\", which is not an IPv6 network (address/prefix)",
             ),
-            (&many, "has 17 routes, at most 16 are sent"),
+            (&many, "has 17 prefixes, at most 16 are sent"),
         ] {
             let (b, w) = warning(&with(&format!("IP=192.0.2.9\nROUTES6={value}")));
             assert_eq!(b.routes6, vec![], "{value}");

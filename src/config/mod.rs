@@ -173,8 +173,27 @@ settings! {
 pub enum Ipv6Mode {
     /// RS -> RA and NS -> NA.
     Slaac,
-    /// As `Slaac`, plus DHCPv6 Information-Request -> Reply, and the RA's O flag.
+    /// As `Slaac`, plus DHCPv6 (Information-Request -> Reply, and IA_PD/IA_NA to clients
+    /// that ask), and the RA's O flag.
     SlaacDhcpv6,
+    /// Stateful: the RA's M and O flags, its prefix without A, so addresses come from
+    /// DHCPv6 (IA_NA) only.
+    Dhcpv6,
+}
+
+impl Ipv6Mode {
+    /// Whether the DHCPv6 queue is bound.
+    pub fn serves_dhcpv6(self) -> bool {
+        self != Ipv6Mode::Slaac
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ipv6Mode::Slaac => "slaac",
+            Ipv6Mode::SlaacDhcpv6 => "slaac+dhcpv6",
+            Ipv6Mode::Dhcpv6 => "dhcpv6",
+        }
+    }
 }
 
 settings! {
@@ -183,7 +202,7 @@ settings! {
         pub mode: Ipv6Mode,
         pub rs_queue: u16,
         pub ns_queue: u16,
-        /// `Some` exactly when `mode` is `SlaacDhcpv6`.
+        /// `Some` exactly when `mode` serves DHCPv6.
         pub dhcpv6_queue: Option<u16>,
     }
 }
@@ -203,6 +222,10 @@ settings! {
         /// The NAT64 prefix RAs carry in a PREF64 option (RFC 8781): /96, /64, /56, /48,
         /// /40 or /32, no host bits set; `None`: not sent.
         pub pref64: Option<Ipv6Network>,
+        /// IA_NA/IA_PD valid and preferred lifetime, seconds, at least 1.
+        pub lease_lifetime: u32,
+        /// IA T1, seconds, at least 1 (T2 is 4/5 of the lifetime, RFC 8415 §21.4).
+        pub lease_renewal: u32,
     }
 }
 

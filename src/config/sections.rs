@@ -48,6 +48,8 @@ const IPV6_KEYS: &[&str] = &[
     "domains",
     "ntp_servers",
     "pref64",
+    "lease_lifetime",
+    "lease_renewal",
     "enable_dhcpv6",
 ];
 
@@ -108,18 +110,7 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
         parse_queue,
         "required when enable_dhcp = yes",
     );
-    let lifetime = ck.value_or(sec, "lease_lifetime", parse_seconds, DEFAULT_LEASE_LIFETIME);
-    let renewal = ck.value_or(sec, "lease_renewal", parse_seconds, DEFAULT_LEASE_RENEWAL);
-    if let (Some(lifetime), Some(renewal)) = (lifetime, renewal) {
-        if renewal >= lifetime {
-            // The original sent it as it was; a client then renews only as its lease ends.
-            let reason = format!(
-                "should be below lease_lifetime ({lifetime}): a client renews before its lease \
-                 ends; sent as it is, without option 59 (T2)"
-            );
-            ck.warning(sec.name, "lease_renewal", &renewal.to_string(), reason);
-        }
-    }
+    let (lifetime, renewal) = lease_times(ck, sec, "sent as it is, without option 59 (T2)");
     let on_link = ck.value_or(sec, "server_on_link", parse_bool, false);
     let server_ip = ck.value_or(sec, "server_ip", |s| parse_v4(s).map(Some), None);
     if on_link == Some(false) && sec.get("server_ip").is_none() {
@@ -178,6 +169,24 @@ pub(super) fn dhcp(ck: &mut Checker, sec: &Section) -> Option<(DhcpQueue, Dhcp)>
     ))
 }
 
+/// `lease_lifetime` and `lease_renewal` of `[dhcp]` or `[ipv6]`, with their defaults; a
+/// renewal that is not below the lifetime is warned about (`then` says what happens).
+fn lease_times(ck: &mut Checker, sec: &Section, then: &str) -> (Option<u32>, Option<u32>) {
+    let lifetime = ck.value_or(sec, "lease_lifetime", parse_seconds, DEFAULT_LEASE_LIFETIME);
+    let renewal = ck.value_or(sec, "lease_renewal", parse_seconds, DEFAULT_LEASE_RENEWAL);
+    if let (Some(lifetime), Some(renewal)) = (lifetime, renewal) {
+        if renewal >= lifetime {
+            // The original sent it as it was; a client then renews only as its lease ends.
+            let reason = format!(
+                "should be below lease_lifetime ({lifetime}): a client renews before its lease \
+                 ends; {then}"
+            );
+            ck.warning(sec.name, "lease_renewal", &renewal.to_string(), reason);
+        }
+    }
+    (lifetime, renewal)
+}
+
 /// `[ipv6] mode` as written, before the queues decide what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ModeSetting {
@@ -218,6 +227,8 @@ pub(super) struct Ipv6Draft {
     domains: Vec<String>,
     ntp_servers: Vec<Ipv6Addr>,
     pref64: Option<Ipv6Network>,
+    lease_lifetime: u32,
+    lease_renewal: u32,
 }
 
 pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
@@ -244,6 +255,7 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
     warn_unless_host_names(ck, sec, "domains", domains.iter().flatten());
     let ntp_servers = ck.value_or(sec, "ntp_servers", |s| parse_list(s, parse_v6), Vec::new());
     let pref64 = ck.value_or(sec, "pref64", |s| parse_pref64(s).map(Some), None);
+    let (lifetime, renewal) = lease_times(ck, sec, "sent as T1 and T2 alike");
     Some(Ipv6Draft {
         mode: mode?,
         ra_period: ra_period?,
@@ -252,6 +264,8 @@ pub(super) fn ipv6(ck: &mut Checker, sec: &Section) -> Option<Ipv6Draft> {
         domains: domains?,
         ntp_servers: ntp_servers?,
         pref64: pref64?,
+        lease_lifetime: lifetime?,
+        lease_renewal: renewal?,
     })
 }
 
@@ -318,7 +332,7 @@ impl Ipv6Draft {
                 message: format!("{}: [ipv6] {why}", ck.file.display()),
             })?;
         let dhcpv6_queue = match mode {
-            Ipv6Mode::SlaacDhcpv6 => dhcpv6,
+            Ipv6Mode::SlaacDhcpv6 | Ipv6Mode::Dhcpv6 => dhcpv6,
             Ipv6Mode::Slaac => {
                 if let Some(q) = dhcpv6 {
                     ck.warning(
@@ -343,16 +357,19 @@ impl Ipv6Draft {
             domains: self.domains,
             ntp_servers: self.ntp_servers,
             pref64: self.pref64,
+            lease_lifetime: self.lease_lifetime,
+            lease_renewal: self.lease_renewal,
         };
         Ok((queues, live))
     }
 }
 
 /// The mode the queues allow, with the rs and ns queues it uses; or the exit code and why.
-/// Auto prefers slaac+dhcpv6, then slaac. When only dhcpv6_queue is set, auto lands on mode
-/// dhcpv6, which does not exist yet (code 4). Unlike the original, a partial slaac setup
-/// with dhcpv6_queue (say rs_queue without ns_queue) gives code 2 naming the missing queue,
-/// not code 4: the operator clearly meant slaac.
+/// Auto prefers slaac+dhcpv6, then slaac; it never picks the stateful mode, which must be
+/// asked for. Every mode needs rs_queue and ns_queue (even dhcpv6: its RAs carry the M flag
+/// and the default route). Unlike the original, a partial slaac setup with dhcpv6_queue (say
+/// rs_queue without ns_queue) gives code 2 naming the missing queue, not code 4: the
+/// operator clearly meant slaac; and mode dhcpv6 is served (the original exited with 4).
 fn resolve_mode(
     setting: ModeSetting,
     queues: [Option<u16>; 3],
@@ -365,16 +382,10 @@ fn resolve_mode(
             .collect();
         names.join(", ")
     };
-    let not_supported =
-        "mode dhcpv6 (stateful DHCPv6) is not supported yet; use slaac or slaac+dhcpv6";
     match (setting, queues) {
-        (ModeSetting::Dhcpv6, _) => Err((4, not_supported.into())),
+        (ModeSetting::Dhcpv6, [Some(rs), Some(ns), Some(_)]) => Ok((Ipv6Mode::Dhcpv6, rs, ns)),
         (ModeSetting::Auto | ModeSetting::SlaacDhcpv6, [Some(rs), Some(ns), Some(_)]) => Ok((Ipv6Mode::SlaacDhcpv6, rs, ns)),
         (ModeSetting::Auto | ModeSetting::Slaac, [Some(rs), Some(ns), _]) => Ok((Ipv6Mode::Slaac, rs, ns)),
-        (ModeSetting::Auto, [None, None, Some(_)]) => Err((
-            4,
-            format!("mode auto found only dhcpv6_queue: {not_supported}; set rs_queue and ns_queue too"),
-        )),
         (ModeSetting::Auto, _) => Err((
             2,
             format!(

@@ -99,6 +99,8 @@ fn original_sample_loads_unchanged() {
             domains: vec!["example.com".into()],
             ntp_servers: vec![],
             pref64: None,
+            lease_lifetime: DEFAULT_LEASE_LIFETIME,
+            lease_renewal: DEFAULT_LEASE_RENEWAL,
         }
     );
     assert_eq!(keys(&loaded.warnings), [("ipv6", "enable_dhcpv6", "yes")]);
@@ -556,11 +558,13 @@ fn auto_mode_without_queues_exits_2() {
     assert_eq!(mode_error("[dhcp]\nenable_dhcp = no\n").0, 2);
 }
 
+/// The original exited 4 ("not supported") here; auto never picks the stateful mode, and
+/// with only dhcpv6_queue no mode has its queues.
 #[test]
-fn auto_mode_with_only_dhcpv6_exits_4() {
+fn auto_mode_with_only_dhcpv6_exits_2() {
     let (code, msg) = mode_error(&ipv6_only("dhcpv6_queue = 45"));
-    assert_eq!(code, 4);
-    assert!(msg.contains("not supported"), "{msg}");
+    assert_eq!(code, 2);
+    assert!(msg.contains("missing: rs_queue, ns_queue"), "{msg}");
 }
 
 #[test]
@@ -603,19 +607,41 @@ fn explicit_modes_with_their_queues() {
     assert_eq!(keys(&loaded.warnings), [("ipv6", "dhcpv6_queue", "3")]);
 }
 
+/// Mode dhcpv6 (the original exited 4) runs with all three queues, its lease times from
+/// `[ipv6]`; without the RA queues it is a missing-queue error like the other modes.
 #[test]
-fn explicit_dhcpv6_mode_exits_4() {
-    assert_eq!(
-        mode_error(&ipv6_only("mode = dhcpv6\ndhcpv6_queue = 45")).0,
-        4
+fn explicit_dhcpv6_mode_is_served() {
+    let (code, msg) = mode_error(&ipv6_only("mode = dhcpv6\ndhcpv6_queue = 45"));
+    assert_eq!(code, 3);
+    assert!(
+        msg.contains(
+            "mode dhcpv6 needs rs_queue, ns_queue, dhcpv6_queue; missing: rs_queue, ns_queue"
+        ),
+        "{msg}"
     );
+    let loaded = ok(&ipv6_only(
+        "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3\n\
+         lease_lifetime = 600\nlease_renewal = 120",
+    ));
+    let q = loaded.config.fixed.ipv6.unwrap();
     assert_eq!(
-        mode_error(&ipv6_only(
-            "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3"
-        ))
-        .0,
-        4
+        (q.mode, q.rs_queue, q.ns_queue, q.dhcpv6_queue),
+        (Ipv6Mode::Dhcpv6, 1, 2, Some(3))
     );
+    let live = loaded.config.live.ipv6.unwrap();
+    assert_eq!((live.lease_lifetime, live.lease_renewal), (600, 120));
+    assert_eq!(loaded.warnings, []);
+    // Renewal not below the lifetime: warned, as in [dhcp].
+    let loaded = ok(&ipv6_only(
+        "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3\nlease_lifetime = 60\nlease_renewal = 60",
+    ));
+    assert_eq!(keys(&loaded.warnings), [("ipv6", "lease_renewal", "60")]);
+    let zero = ipv6_only(
+        "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3\nlease_lifetime = 0",
+    );
+    let err = parse(Path::new(FILE), &zero).unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("[ipv6] lease_lifetime"), "{err}");
 }
 
 #[test]

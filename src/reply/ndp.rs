@@ -121,8 +121,9 @@ fn build_ra(
     let domains = super::domains(&cfg.domains, entry);
     let ra = RouterAdvert {
         cur_hop_limit: 0,
-        managed: false,
-        other: mode == Ipv6Mode::SlaacDhcpv6,
+        // Stateful (RFC 4861 §4.2): addresses and other configuration from DHCPv6.
+        managed: mode == Ipv6Mode::Dhcpv6,
+        other: mode.serves_dhcpv6(),
         preference: Preference::Medium,
         router_lifetime: if b.private { 0 } else { router_lifetime(cfg) },
         reachable_time: 0,
@@ -135,7 +136,8 @@ fn build_ra(
             prefix: b.gateway6.unwrap_or(subnet6.network()),
             prefix_len: subnet6.prefix(),
             on_link: true,
-            autonomous: true,
+            // In mode dhcpv6 the VM's address comes from IA_NA only (RFC 4862 §5.5.3 a).
+            autonomous: mode != Ipv6Mode::Dhcpv6,
             router_address: b.gateway6.is_some(),
             valid_lifetime: PREFIX_VALID_LIFETIME,
             preferred_lifetime: PREFIX_PREFERRED_LIFETIME,
@@ -241,7 +243,8 @@ fn na_target(entry: &Entry, icmp: &Icmpv6<'_>, ns: &NeighborSolicit) -> Result<b
     }
     let own = ns.target == icmp.src
         || Some(ns.target) == b.eui64
-        || Some(ns.target) == b.subnet6.map(|n| slaac_addr(n.network(), b.mac));
+        || Some(ns.target) == b.subnet6.map(|n| b.mac.slaac_address(n.network()))
+        || b.ip6.contains(&ns.target);
     if own {
         return Err(NoReply::OwnAddress);
     }
@@ -253,13 +256,6 @@ fn na_target(entry: &Entry, icmp: &Icmpv6<'_>, ns: &NeighborSolicit) -> Result<b
         Some(_) => Err(NoReply::NotOurTarget),
         None => Err(NoReply::NoIpv6),
     }
-}
-
-/// The SLAAC address a MAC forms in a /64 (RFC 4862 §5.5.3 with modified EUI-64).
-fn slaac_addr(prefix: Ipv6Addr, mac: MacAddr) -> Ipv6Addr {
-    let mut o = prefix.octets();
-    o[8..].copy_from_slice(&mac.eui64());
-    Ipv6Addr::from(o)
 }
 
 fn build_na(
@@ -502,6 +498,28 @@ mod tests {
             rs(&rs_from(vm_ll(), None), VM_MAC, &entry(b), &cfg),
             Err(NoReply::NoIpv6)
         );
+    }
+
+    /// M and O in each mode; the prefix without A only in the stateful one.
+    #[test]
+    fn mode_flags() {
+        let e = entry(testutil::binding());
+        for (mode, managed, other, autonomous) in [
+            (Ipv6Mode::Slaac, false, false, true),
+            (Ipv6Mode::SlaacDhcpv6, false, true, true),
+            (Ipv6Mode::Dhcpv6, true, true, false),
+        ] {
+            let cfg = testutil::config().mode(mode).build();
+            let frame = rs(&rs_from(vm_ll(), None), VM_MAC, &e, &cfg).unwrap();
+            let icmp = frame::parse_icmpv6(&frame[ETH_HDR_LEN..]).unwrap();
+            let ra = RaPacket::new_checked(&icmp).unwrap();
+            let p = ra.prefix().unwrap();
+            assert_eq!(
+                (ra.managed(), ra.other(), p.on_link, p.autonomous),
+                (managed, other, true, autonomous),
+                "{mode:?}"
+            );
+        }
     }
 
     #[test]

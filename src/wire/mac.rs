@@ -53,11 +53,14 @@ impl MacAddr {
 impl MacAddr {
     /// The link-local address `fe80::/64` + modified EUI-64 of this MAC (RFC 4291 §2.5.6).
     pub fn link_local(&self) -> std::net::Ipv6Addr {
-        let e = self.eui64();
-        let mut o = [0u8; 16];
-        o[0] = 0xfe;
-        o[1] = 0x80;
-        o[8..].copy_from_slice(&e);
+        self.slaac_address(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0))
+    }
+
+    /// The address this MAC forms in the /64 `prefix` (its first 64 bits) with modified
+    /// EUI-64 (RFC 4862 §5.5.3): the SLAAC address, and the IA_NA default.
+    pub fn slaac_address(&self, prefix: std::net::Ipv6Addr) -> std::net::Ipv6Addr {
+        let mut o = prefix.octets();
+        o[8..].copy_from_slice(&self.eui64());
         std::net::Ipv6Addr::from(o)
     }
 }
