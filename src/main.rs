@@ -499,8 +499,16 @@ fn binding_lines(snapshot: &SharedSnapshot, lines: &mut Vec<String>) {
             Slot::Active(_) => String::new(),
             Slot::Inactive { why, .. } => format!(" inactive=\"{}\"", why.as_str()),
         };
+        let list = |v: Vec<String>| {
+            if v.is_empty() {
+                "-".into()
+            } else {
+                v.join(",")
+            }
+        };
         lines.push(format!(
-            "binding tap={} ifindex={} mac={} ip={} hostname={:?} subnet6={} eui64={}{inactive}",
+            "binding tap={} ifindex={} mac={} ip={} hostname={:?} subnet6={} eui64={} ip6={} \
+             delegated6={}{inactive}",
             b.tap,
             slot.ifindex(),
             b.mac,
@@ -508,6 +516,8 @@ fn binding_lines(snapshot: &SharedSnapshot, lines: &mut Vec<String>) {
             b.hostname.as_deref().unwrap_or("-"),
             dash(b.subnet6.map(|x| x.to_string())),
             dash(b.eui64.map(|x| x.to_string())),
+            list(b.ip6.iter().map(ToString::to_string).collect()),
+            list(b.delegated6.iter().map(ToString::to_string).collect()),
         ));
     }
 }

@@ -34,6 +34,17 @@ counters! {
     dhcp4_release,
     dhcp4_decline,
     dhcp4_other_type,
+    // DHCPv6 requests by message type (relay and server messages from a VM: other_type).
+    dhcp6_solicit,
+    dhcp6_request,
+    dhcp6_confirm,
+    dhcp6_renew,
+    dhcp6_rebind,
+    dhcp6_release,
+    dhcp6_decline,
+    dhcp6_information_request,
+    dhcp6_relay,
+    dhcp6_other_type,
     // Replies built.
     dhcp4_offer,
     dhcp4_ack,
@@ -41,6 +52,7 @@ counters! {
     ra_solicited,
     ra_periodic,
     na_sent,
+    dhcp6_advertise,
     dhcp6_reply,
     // Announcements of a binding that appeared or moved (see `announce`).
     garp_sent,
@@ -57,6 +69,8 @@ counters! {
     // Genuine RELEASE and DECLINE: noted, nothing to answer.
     drop_informational,
     drop_no_ipv6,
+    drop_invalid,
+    drop_unicast,
     drop_dad_probe,
     drop_own_address,
     drop_not_our_target,

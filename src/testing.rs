@@ -177,10 +177,14 @@ pub fn icmpv6_packet(
 
 /// An IPv6/UDP packet from the VM's link-local address.
 pub fn udp6_packet(src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
+    udp6_packet_to(addr("ff02::1:2"), src_port, dst_port, payload)
+}
+
+/// As [`udp6_packet`], to `dst` (a unicast address, say).
+pub fn udp6_packet_to(dst: Ipv6Addr, src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
     let mut buf = vec![0u8; 1514];
     let off = frame::IPV6_UDP_PAYLOAD_OFFSET;
     buf[off..off + payload.len()].copy_from_slice(payload);
-    let dst = addr("ff02::1:2");
     let hdr = Ipv6Header {
         src_mac: VM_MAC,
         dst_mac: frame::ipv6_multicast_mac(&dst),

@@ -14,6 +14,7 @@ use crate::reply::{self, Ctx, Handled, NoReply, Outcome, Packet, ReplyKind, Requ
 use crate::sender::{Frame, SendHandle, FRAME_CAP};
 use crate::stats::Stats;
 use crate::wire::dhcp4::MessageType;
+use crate::wire::dhcp6::MessageType as Dhcp6Type;
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
@@ -121,6 +122,33 @@ fn enlarge_rcvbuf(before: &[i32]) {
     }
 }
 
+/// At most one Decline warning per period per queue.
+const DECLINE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// What one queue thread keeps for itself between packets.
+struct Local {
+    /// The reply buffer, taken by the sender with each reply and replaced from its pool.
+    scratch: Option<Box<[u8; FRAME_CAP]>>,
+    buckets: Buckets,
+    declines: Every,
+}
+
+/// A Decline means the VM found its DHCPv6 address in use on its link: worth a warning, at
+/// most one per `DECLINE_LOG_EVERY` (a VM can send them at will).
+fn log_decline(every: &mut Every, tap: &str, pkt: &Packet) {
+    let Some(held_back) = every.tick() else {
+        return;
+    };
+    let addrs: Vec<String> = crate::reply::dhcp6::declined(pkt.ip)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    log::warn!(
+        "dhcpv6 decline tap={tap} addresses={} suppressed={held_back} (the VM found them in use on its link)",
+        addrs.join(",")
+    );
+}
+
 /// A queue and everything its thread needs.
 pub struct Worker {
     pub queue: Queue,
@@ -137,9 +165,12 @@ pub struct Worker {
 impl Worker {
     /// Serves the queue forever.
     pub fn run(mut self) {
-        let mut scratch: Option<Box<[u8; FRAME_CAP]>> = None;
         let limits = &self.config.load().live.general;
-        let mut buckets = Buckets::new(limits.rate_limit, limits.rate_burst);
+        let mut local = Local {
+            scratch: None,
+            buckets: Buckets::new(limits.rate_limit, limits.rate_burst),
+            declines: Every::new(DECLINE_LOG_EVERY),
+        };
         let mut recv_errors = Every::new(Duration::from_secs(10));
         loop {
             let mut msg = match self.queue.recv() {
@@ -156,7 +187,7 @@ impl Worker {
                     continue;
                 }
             };
-            let verdict = self.process(&msg, &mut scratch, &mut buckets);
+            let verdict = self.process(&msg, &mut local);
             if verdict == Verdict::Accept {
                 // Tells conf/nfdhcpd.nft's counting chain this packet had our verdict.
                 msg.set_nfmark(msg.get_nfmark() | ACCEPT_MARK);
@@ -174,12 +205,7 @@ impl Worker {
         }
     }
 
-    fn process(
-        &self,
-        msg: &Message,
-        scratch: &mut Option<Box<[u8; FRAME_CAP]>>,
-        buckets: &mut Buckets,
-    ) -> Verdict {
+    fn process(&self, msg: &Message, local: &mut Local) -> Verdict {
         let s = &self.stats;
         Stats::bump(match self.kind {
             QueueKind::Dhcp4 => &s.dhcp4_packets,
@@ -199,8 +225,10 @@ impl Worker {
         Stats::bump(&self.stats.dropped_bound);
         let config = self.config.load();
         let limits = &config.live.general;
-        buckets.set_limits(limits.rate_limit, limits.rate_burst);
-        if !buckets.allow(ifindex, Instant::now()) {
+        local
+            .buckets
+            .set_limits(limits.rate_limit, limits.rate_burst);
+        if !local.buckets.allow(ifindex, Instant::now()) {
             Stats::bump(&self.stats.drop_rate_limited);
             return Verdict::Drop;
         }
@@ -211,7 +239,7 @@ impl Worker {
                 return Verdict::Drop;
             }
         };
-        self.answer(msg, ifindex, entry, &config, scratch);
+        self.answer(msg, ifindex, entry, &config, local);
         Verdict::Drop
     }
 
@@ -223,9 +251,9 @@ impl Worker {
         ifindex: u32,
         entry: &Entry,
         config: &Config,
-        scratch: &mut Option<Box<[u8; FRAME_CAP]>>,
+        local: &mut Local,
     ) {
-        let buf = scratch.get_or_insert_with(|| self.send.buffer());
+        let buf = local.scratch.get_or_insert_with(|| self.send.buffer());
         let pkt = Packet {
             ip: msg.get_payload(),
             frame_src: msg.get_hw_addr().and_then(MacAddr::from_slice),
@@ -249,7 +277,10 @@ impl Worker {
             Outcome::Reply { len, kind } => {
                 self.count_reply(kind);
                 log::debug!("reply tap={tap} kind={kind:?} len={len}");
-                if let Some(buf) = scratch.take() {
+                if request == Some(RequestKind::Dhcp6(Dhcp6Type::Decline)) {
+                    log_decline(&mut local.declines, tap, &pkt);
+                }
+                if let Some(buf) = local.scratch.take() {
                     self.send.send(Frame { ifindex, len, buf });
                 }
             }
@@ -264,19 +295,34 @@ impl Worker {
         }
     }
 
-    /// DHCPv4 requests by message type (the other protocols have one request type each).
+    /// DHCPv4 and DHCPv6 requests by message type (RS and NS have one type each).
     fn count_request(&self, request: Option<RequestKind>) {
         let s = &self.stats;
-        let Some(RequestKind::Dhcp4(t)) = request else {
-            return;
-        };
-        let counter = match t {
-            MessageType::Discover => &s.dhcp4_discover,
-            MessageType::Request => &s.dhcp4_request,
-            MessageType::Inform => &s.dhcp4_inform,
-            MessageType::Release => &s.dhcp4_release,
-            MessageType::Decline => &s.dhcp4_decline,
-            _ => &s.dhcp4_other_type,
+        let counter = match request {
+            Some(RequestKind::Dhcp4(t)) => match t {
+                MessageType::Discover => &s.dhcp4_discover,
+                MessageType::Request => &s.dhcp4_request,
+                MessageType::Inform => &s.dhcp4_inform,
+                MessageType::Release => &s.dhcp4_release,
+                MessageType::Decline => &s.dhcp4_decline,
+                _ => &s.dhcp4_other_type,
+            },
+            Some(RequestKind::Dhcp6(t)) => {
+                use Dhcp6Type as T;
+                match t {
+                    T::Solicit => &s.dhcp6_solicit,
+                    T::Request => &s.dhcp6_request,
+                    T::Confirm => &s.dhcp6_confirm,
+                    T::Renew => &s.dhcp6_renew,
+                    T::Rebind => &s.dhcp6_rebind,
+                    T::Release => &s.dhcp6_release,
+                    T::Decline => &s.dhcp6_decline,
+                    T::InformationRequest => &s.dhcp6_information_request,
+                    T::RelayForw | T::RelayRepl => &s.dhcp6_relay,
+                    _ => &s.dhcp6_other_type,
+                }
+            }
+            _ => return,
         };
         Stats::bump(counter);
     }
@@ -289,6 +335,7 @@ impl Worker {
             ReplyKind::Nak => &s.dhcp4_nak,
             ReplyKind::Ra => &s.ra_solicited,
             ReplyKind::Na => &s.na_sent,
+            ReplyKind::Dhcp6Advertise => &s.dhcp6_advertise,
             ReplyKind::Dhcp6Reply => &s.dhcp6_reply,
         });
     }
@@ -305,6 +352,8 @@ impl Worker {
             NoReply::UnexpectedType => &s.drop_unexpected_type,
             NoReply::Informational => &s.drop_informational,
             NoReply::NoIpv6 => &s.drop_no_ipv6,
+            NoReply::Invalid => &s.drop_invalid,
+            NoReply::Unicast => &s.drop_unicast,
             NoReply::Dad { .. } => &s.drop_dad_probe,
             NoReply::OwnAddress => &s.drop_own_address,
             NoReply::NotOurTarget => &s.drop_not_our_target,

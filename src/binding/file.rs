@@ -1069,7 +1069,7 @@ mod tests {
 
     #[test]
     fn bad_ip6_serves_no_address() {
-        let many = vec!["2001:db8:1::1"; 9]
+        let many = ["2001:db8:1::1"; 9]
             .iter()
             .enumerate()
             .map(|(i, a)| format!("{a}{i}"))

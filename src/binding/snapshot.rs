@@ -12,7 +12,9 @@ use super::file::Binding;
 use super::links::Link;
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
+use ipnetwork::Ipv6Network;
 use std::collections::HashMap;
+use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 /// A binding whose tap exists and whose INDEV has a MAC: everything a reply needs.
@@ -29,6 +31,43 @@ pub struct Entry {
     /// The tap is operationally up. A change makes a new entry, so a VM whose link just
     /// came up gets its RA at once (the registry announces changed entries).
     pub running: bool,
+    /// What the binding handed out over DHCPv6 before its file changed, so that the next
+    /// Renew of an old address gets it back with lifetimes 0 (RFC 8415 §18.3.4) instead of
+    /// NoBinding. Kept in memory only: a restart forgets it.
+    pub previous6: Previous6,
+}
+
+/// IA_NA addresses and IA_PD prefixes a binding no longer has, newest first, at most
+/// [`Previous6::MAX`] of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Previous6 {
+    pub addrs: Vec<Ipv6Addr>,
+    pub prefixes: Vec<Ipv6Network>,
+}
+
+impl Previous6 {
+    /// How many of each are remembered: a VM renews within T1, so only the last few
+    /// changes of its file matter.
+    pub const MAX: usize = 8;
+
+    /// What `now` no longer has of `old` (its current leases and what it remembered).
+    fn after(old: &Binding, remembered: &Previous6, now: &Binding) -> Previous6 {
+        Previous6 {
+            addrs: dropped(&old.ip6, &remembered.addrs, &now.ip6),
+            prefixes: dropped(&old.delegated6, &remembered.prefixes, &now.delegated6),
+        }
+    }
+}
+
+/// `old` then `remembered`, without what `now` has and without repeats, at most `MAX`.
+fn dropped<T: PartialEq + Copy>(old: &[T], remembered: &[T], now: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for x in old.iter().chain(remembered) {
+        if !now.contains(x) && !out.contains(x) && out.len() < Previous6::MAX {
+            out.push(*x);
+        }
+    }
+    out
 }
 
 /// Why a bound tap that exists is not served.
@@ -99,7 +138,22 @@ impl Entry {
             host_mac,
             fallback_domains,
             running: tap.running,
+            previous6: Previous6::default(),
         })
+    }
+}
+
+impl Slot {
+    /// This slot, remembering what `old` (the tap's slot before this change) handed out over
+    /// DHCPv6 that this one does not.
+    pub fn following(mut self, old: Option<&Slot>) -> Slot {
+        if let (Slot::Active(entry), Some(old)) = (&mut self, old) {
+            let remembered = old.active().map(|e| &e.previous6);
+            let empty = Previous6::default();
+            entry.previous6 =
+                Previous6::after(old.binding(), remembered.unwrap_or(&empty), &entry.binding);
+        }
+        self
     }
 }
 

@@ -364,12 +364,12 @@ impl Registry {
         let mut table = self.shared.load().by_ifindex.clone();
         let mut kicks = Vec::new();
         for tap in taps {
+            let old = self.published.get(&tap).cloned();
             let new = self
                 .files
                 .get(&tap)
                 .and_then(|b| self.resolve(b))
-                .map(Arc::new);
-            let old = self.published.get(&tap).cloned();
+                .map(|slot| Arc::new(slot.following(old.as_deref())));
             if let Some(old) = &old {
                 if table
                     .get(&old.ifindex())

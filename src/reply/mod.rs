@@ -61,7 +61,7 @@ pub enum RequestKind {
     Dhcp4(MessageType),
     RouterSolicit,
     NeighborSolicit,
-    Dhcp6,
+    Dhcp6(crate::wire::dhcp6::MessageType),
 }
 
 /// One protocol's policy, run by [`handle`] after the shared prologue.
@@ -150,6 +150,7 @@ pub enum ReplyKind {
     Nak,
     Ra,
     Na,
+    Dhcp6Advertise,
     Dhcp6Reply,
 }
 
@@ -171,11 +172,17 @@ pub enum NoReply {
     OtherServer,
     /// RELEASE, DECLINE: noted, nothing to answer.
     Informational,
-    /// A message type a server does not answer (OFFER, ACK, ... from a VM; DHCPv6 other
-    /// than Information-Request).
+    /// A message type a server does not answer (OFFER, ACK, ... from a VM; DHCPv6
+    /// Advertise, Reply, Reconfigure, relay messages, unknown types).
     UnexpectedType,
     /// The binding has no SUBNET6.
     NoIpv6,
+    /// A DHCPv6 message RFC 8415 §16 says to discard: no Client Identifier, a Server
+    /// Identifier missing where one is required or present where none may be, an
+    /// Information-Request with an IA, a Confirm that names no address.
+    Invalid,
+    /// A DHCPv6 Solicit, Rebind or Confirm sent to a unicast address (RFC 8415 §16).
+    Unicast,
     /// A duplicate address detection probe (NS from `::`): must stay unanswered. For a
     /// link-local target it also tells that the VM is bringing an interface up.
     Dad { link_local: bool },
@@ -197,6 +204,8 @@ impl NoReply {
             NoReply::Informational => "informational",
             NoReply::UnexpectedType => "unexpected_type",
             NoReply::NoIpv6 => "no_ipv6",
+            NoReply::Invalid => "invalid",
+            NoReply::Unicast => "unicast",
             NoReply::Dad { .. } => "dad_probe",
             NoReply::OwnAddress => "own_address",
             NoReply::NotOurTarget => "not_our_target",

@@ -1,15 +1,29 @@
-//! Stateless DHCPv6 policy (RFC 8415 §18.3.6): Information-Request -> Reply with DNS servers
-//! (23: the binding's NAMESERVERS6, else `[ipv6] nameservers`), domain search list (24), NTP
-//! servers (56, RFC 5908, when the client asks for it) and an information refresh time (32).
+//! DHCPv6 policy (RFC 8415), one VM per port, from its binding and with no state of ours:
+//!
+//! - Information-Request -> Reply (stateless, §18.3.6): DNS servers (23: the binding's
+//!   NAMESERVERS6, else `[ipv6] nameservers`), domain search list (24), NTP servers (56,
+//!   RFC 5908, when the client asks for it) and an information refresh time (32).
+//! - Solicit -> Advertise (Reply with Rapid Commit when the client asks), Request, Renew,
+//!   Rebind -> Reply with the binding's IA_NA addresses (IP6, or its EUI-64 default) and
+//!   IA_PD prefixes (DELEGATED6), see [`leases`]; Confirm -> Success or NotOnLink; Release,
+//!   Decline -> Success (a Decline is logged by the worker).
+//! - The §16 checks: which messages must and must not name a server (a Request for another
+//!   server's DUID is someone else's); Solicit, Rebind and Confirm to a unicast address are
+//!   discarded, Request, Renew, Release and Decline to one get UseMulticast (we never send
+//!   the Server Unicast option).
 //!
 //! Fixes over the original (REFERENCE.md §1.9): the reply goes to the request's source
 //! address (not an EUI-64 guess), the server DUID is stable per interface (DUID-LL of INDEV's
 //! MAC, not a new DUID-LLT per reply), the source MAC is checked like for RS/NS.
 
+mod leases;
+#[cfg(test)]
+mod stateful_tests;
+
 use super::{Ctx, Handler, NoReply, Outcome, Packet, ReplyKind, RequestKind};
 use crate::binding::snapshot::Entry;
 use crate::config::{Config, Ipv6};
-use crate::wire::dhcp6::{self, option, MessageType, ReplyWriter, Request};
+use crate::wire::dhcp6::{self, option, IaKind, MessageType, ReplyWriter, Request, StatusCode};
 use crate::wire::frame::{self, Ipv6Header, Ipv6Udp, IPV6_UDP_PAYLOAD_OFFSET};
 use crate::wire::{MacAddr, WireError};
 
@@ -17,47 +31,66 @@ use crate::wire::{MacAddr, WireError};
 const INFORMATION_REFRESH_TIME: u32 = 86_400;
 /// Hop limit for the UDP reply; it only ever crosses the tap.
 const HOP_LIMIT: u8 = 64;
+/// RFC 8415 §18.2.1: an Advertise with preference 255 is taken at once, without waiting for
+/// others (there are none: we are the only server the port reaches).
+const PREFERENCE_NOW: u8 = 255;
 
 /// DHCPv6 from a bound tap: `Packet::ip` starts at the IPv6 header.
 pub(super) struct Dhcp6;
 
+/// A client's message, or a relay message (parsed no further: a VM has no business relaying,
+/// but it is counted by its type).
+#[derive(Debug)]
+pub(super) enum Message<'p> {
+    Client(Ipv6Udp<'p>, Request<'p>),
+    Relay(MessageType),
+}
+
 impl Handler for Dhcp6 {
-    type Request<'p> = (Ipv6Udp<'p>, Request<'p>);
+    type Request<'p> = Message<'p>;
     type Settings<'c> = &'c Ipv6;
 
     fn settings(config: &Config) -> Option<&Ipv6> {
         config.live.ipv6.as_ref()
     }
 
-    fn parse(ip: &[u8]) -> Result<(Ipv6Udp<'_>, Request<'_>), WireError> {
+    fn parse(ip: &[u8]) -> Result<Message<'_>, WireError> {
         let udp = frame::parse_ipv6_udp(ip)?;
         // RFC 8415 §13.1: clients send from a link-local address; `::` cannot be answered.
         if udp.src.is_unspecified() {
             return Err(WireError::BadAddress);
         }
-        let req = Request::parse(udp.payload)?;
-        Ok((udp, req))
+        match Request::parse(udp.payload) {
+            Ok(req) => Ok(Message::Client(udp, req)),
+            Err(WireError::WrongProtocol) => {
+                let t = udp.payload.first().copied().unwrap_or_default();
+                Ok(Message::Relay(MessageType::from(t)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    fn kind(_: &(Ipv6Udp<'_>, Request<'_>)) -> RequestKind {
-        RequestKind::Dhcp6
+    fn kind(msg: &Message<'_>) -> RequestKind {
+        match msg {
+            Message::Client(_, req) => RequestKind::Dhcp6(req.msg_type),
+            Message::Relay(t) => RequestKind::Dhcp6(*t),
+        }
     }
 
     /// DHCPv6 carries no link-layer address the spoof check could compare.
-    fn claimed_mac(_: &(Ipv6Udp<'_>, Request<'_>)) -> Option<MacAddr> {
+    fn claimed_mac(_: &Message<'_>) -> Option<MacAddr> {
         None
     }
 
-    fn answer(
-        (udp, req): &(Ipv6Udp<'_>, Request<'_>),
-        pkt: &Packet,
-        cfg: &Ipv6,
-        ctx: Ctx,
-    ) -> Outcome {
+    fn answer(msg: &Message<'_>, pkt: &Packet, cfg: &Ipv6, ctx: Ctx) -> Outcome {
+        let Message::Client(udp, req) = msg else {
+            return Outcome::NoReply(NoReply::UnexpectedType);
+        };
         let entry = ctx.entry;
-        if let Err(why) = check(req, entry) {
-            return Outcome::NoReply(why);
-        }
+        let plan = match plan(req, udp, entry) {
+            Ok(plan) => plan,
+            Err(why) => return Outcome::NoReply(why),
+        };
         let host_mac = entry.host_mac;
         let hdr = Ipv6Header {
             src_mac: host_mac,
@@ -67,50 +100,176 @@ impl Handler for Dhcp6 {
             hop_limit: HOP_LIMIT,
         };
         let out = ctx.out;
-        match write_reply(req, entry, cfg, out)
+        let kind = match plan.msg_type {
+            MessageType::Advertise => ReplyKind::Dhcp6Advertise,
+            _ => ReplyKind::Dhcp6Reply,
+        };
+        match write_reply(req, &plan, entry, cfg, out)
             .and_then(|len| frame::emit_ipv6_udp(out, &hdr, dhcp6::SERVER_PORT, udp.src_port, len))
         {
-            Ok(len) => Outcome::Reply {
-                len,
-                kind: ReplyKind::Dhcp6Reply,
-            },
+            Ok(len) => Outcome::Reply { len, kind },
             Err(e) => Outcome::NoReply(NoReply::Malformed(e)),
         }
     }
 }
 
-/// RFC 8415 §16.12: an Information-Request with an IA, or for another server, is discarded.
-fn check(req: &Request<'_>, entry: &Entry) -> Result<(), NoReply> {
-    if req.msg_type != MessageType::InformationRequest || req.has_ia {
-        return Err(NoReply::UnexpectedType);
-    }
-    if req
-        .server_id
-        .is_some_and(|id| id != dhcp6::duid_ll(entry.host_mac))
-    {
-        return Err(NoReply::OtherServer);
-    }
+/// What a message gets: the reply's type and what goes in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    msg_type: MessageType,
+    body: Body,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// Configuration only, with the information refresh time.
+    Information,
+    /// The IAs answered (see [`leases`]), then the configuration. `extend`: Renew and
+    /// Rebind, which keep what the client holds; `rapid`: a Reply to a Solicit.
+    Leases { extend: bool, rapid: bool },
+    /// Only a top-level status.
+    Status(StatusCode, &'static str),
+}
+
+/// The §16 checks, then what the message gets.
+fn plan(req: &Request<'_>, udp: &Ipv6Udp<'_>, entry: &Entry) -> Result<Plan, NoReply> {
+    use MessageType as T;
     if entry.binding.subnet6.is_none() {
         return Err(NoReply::NoIpv6);
     }
-    Ok(())
+    let ours = dhcp6::duid_ll(entry.host_mac);
+    let server = match req.server_id {
+        None => Server::Absent,
+        Some(id) if id == ours => Server::Us,
+        Some(_) => Server::Other,
+    };
+    let multicast = udp.dst.is_multicast();
+    let reply = |body| Plan {
+        msg_type: T::Reply,
+        body,
+    };
+    let use_multicast = reply(Body::Status(StatusCode::UseMulticast, "send to ff02::1:2"));
+    match req.msg_type {
+        T::InformationRequest => {
+            if req.has_ia || server == Server::Other {
+                return Err(if req.has_ia {
+                    NoReply::Invalid
+                } else {
+                    NoReply::OtherServer
+                });
+            }
+            Ok(reply(Body::Information))
+        }
+        T::Solicit | T::Rebind | T::Confirm => {
+            needs_client(req)?;
+            if server != Server::Absent {
+                return Err(NoReply::Invalid);
+            }
+            if !multicast {
+                return Err(NoReply::Unicast);
+            }
+            match req.msg_type {
+                T::Solicit if req.rapid_commit => Ok(reply(Body::Leases {
+                    extend: false,
+                    rapid: true,
+                })),
+                T::Solicit => Ok(Plan {
+                    msg_type: T::Advertise,
+                    body: Body::Leases {
+                        extend: false,
+                        rapid: false,
+                    },
+                }),
+                T::Rebind => Ok(reply(Body::Leases {
+                    extend: true,
+                    rapid: false,
+                })),
+                _ => {
+                    leases::confirm(req, entry).map(|(code, text)| reply(Body::Status(code, text)))
+                }
+            }
+        }
+        T::Request | T::Renew | T::Release | T::Decline => {
+            needs_client(req)?;
+            match server {
+                Server::Absent => return Err(NoReply::Invalid),
+                Server::Other => return Err(NoReply::OtherServer),
+                Server::Us => {}
+            }
+            if !multicast {
+                return Ok(use_multicast);
+            }
+            Ok(reply(match req.msg_type {
+                T::Request => Body::Leases {
+                    extend: false,
+                    rapid: false,
+                },
+                T::Renew => Body::Leases {
+                    extend: true,
+                    rapid: false,
+                },
+                T::Release => Body::Status(StatusCode::Success, "released"),
+                _ => Body::Status(StatusCode::Success, "decline noted"),
+            }))
+        }
+        _ => Err(NoReply::UnexpectedType),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Absent,
+    Us,
+    Other,
+}
+
+/// RFC 8415 §16: every message but Information-Request names its client.
+fn needs_client(req: &Request<'_>) -> Result<(), NoReply> {
+    req.client_id.map(|_| ()).ok_or(NoReply::Invalid)
 }
 
 fn write_reply(
     req: &Request<'_>,
+    plan: &Plan,
     entry: &Entry,
     cfg: &Ipv6,
     out: &mut [u8],
 ) -> Result<usize, WireError> {
-    let host_mac = entry.host_mac;
     let buf = out
         .get_mut(IPV6_UDP_PAYLOAD_OFFSET..)
         .ok_or(WireError::BufferTooSmall)?;
-    let mut w = ReplyWriter::new(buf, MessageType::Reply, req.transaction_id)?;
-    w.option(option::SERVERID, &dhcp6::duid_ll(host_mac))?;
+    let mut w = ReplyWriter::new(buf, plan.msg_type, req.transaction_id)?;
+    w.option(option::SERVERID, &dhcp6::duid_ll(entry.host_mac))?;
     if let Some(client_id) = req.client_id {
         w.option(option::CLIENTID, client_id)?;
     }
+    match plan.body {
+        Body::Status(code, text) => w.option_status(code, text)?,
+        Body::Information => {
+            write_configuration(&mut w, req, entry, cfg)?;
+            w.option_u32(option::INFORMATION_REFRESH_TIME, INFORMATION_REFRESH_TIME)?;
+        }
+        Body::Leases { extend, rapid } => {
+            if rapid {
+                w.option(option::RAPID_COMMIT, &[])?;
+            }
+            if plan.msg_type == MessageType::Advertise {
+                w.option(option::PREFERENCE, &[PREFERENCE_NOW])?;
+            }
+            leases::write(&mut w, req, entry, cfg, extend, plan.msg_type)?;
+            write_configuration(&mut w, req, entry, cfg)?;
+        }
+    }
+    Ok(w.finish())
+}
+
+/// DNS servers, the search list, and NTP servers for a client that asks for them.
+fn write_configuration(
+    w: &mut ReplyWriter<'_>,
+    req: &Request<'_>,
+    entry: &Entry,
+    cfg: &Ipv6,
+) -> Result<(), WireError> {
     let nameservers = super::nameservers6(&cfg.nameservers, entry);
     w.option_ipv6_list(option::DNS_SERVERS, nameservers)?;
     let domains = super::domains(&cfg.domains, entry);
@@ -119,8 +278,21 @@ fn write_reply(
     if req.requested(option::NTP_SERVER) {
         w.option_ntp_servers(&cfg.ntp_servers)?;
     }
-    w.option_u32(option::INFORMATION_REFRESH_TIME, INFORMATION_REFRESH_TIME)?;
-    Ok(w.finish())
+    Ok(())
+}
+
+/// The addresses a Decline names (for the worker's log line; not on the hot path).
+pub fn declined(ip: &[u8]) -> Vec<std::net::Ipv6Addr> {
+    let Ok(udp) = frame::parse_ipv6_udp(ip) else {
+        return Vec::new();
+    };
+    let Ok(req) = Request::parse(udp.payload) else {
+        return Vec::new();
+    };
+    req.ias()
+        .filter(|ia| ia.kind != IaKind::Pd)
+        .flat_map(|ia| ia.addresses().map(|a| a.addr))
+        .collect()
 }
 
 #[cfg(test)]
@@ -299,10 +471,22 @@ mod tests {
     #[test]
     fn other_messages_are_not_answered() {
         let e = entry(testutil::binding());
-        let solicit = request(v6::MessageType::Solicit, |_| {});
+        let advertise = request(v6::MessageType::Advertise, |_| {});
         assert_eq!(
-            answer(&solicit, VM_MAC, &e, &v6cfg()),
+            answer(&advertise, VM_MAC, &e, &v6cfg()),
             Err(NoReply::UnexpectedType)
+        );
+        let with_ia = request(v6::MessageType::InformationRequest, |m| {
+            m.opts_mut().insert(Opt::IANA(v6::IANA {
+                id: 1,
+                t1: 0,
+                t2: 0,
+                opts: v6::DhcpOptions::new(),
+            }));
+        });
+        assert_eq!(
+            answer(&with_ia, VM_MAC, &e, &v6cfg()),
+            Err(NoReply::Invalid)
         );
         let for_other = request(v6::MessageType::InformationRequest, |m| {
             m.opts_mut()
