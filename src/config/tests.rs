@@ -631,6 +631,16 @@ fn explicit_dhcpv6_mode_is_served() {
     let live = loaded.config.live.ipv6.unwrap();
     assert_eq!((live.lease_lifetime, live.lease_renewal), (600, 120));
     assert_eq!(loaded.warnings, []);
+    // The shipped sample with its commented mode and lease lines uncommented.
+    let sample = SHIPPED_SAMPLE
+        .replace("#mode = auto", "mode = dhcpv6")
+        .replace("#lease_lifetime =", "lease_lifetime =")
+        .replace("#lease_renewal =", "lease_renewal =");
+    let loaded = ok(&sample);
+    assert_eq!(loaded.warnings, []);
+    assert_eq!(loaded.config.fixed.ipv6.unwrap().mode, Ipv6Mode::Dhcpv6);
+    let live = loaded.config.live.ipv6.unwrap();
+    assert_eq!((live.lease_lifetime, live.lease_renewal), (604_800, 3_600));
     // Renewal not below the lifetime: warned, as in [dhcp].
     let loaded = ok(&ipv6_only(
         "mode = dhcpv6\nrs_queue = 1\nns_queue = 2\ndhcpv6_queue = 3\nlease_lifetime = 60\nlease_renewal = 60",
