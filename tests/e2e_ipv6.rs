@@ -1373,3 +1373,80 @@ fn check_config_names_bad_nameservers6_and_ntp_servers() {
         ));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. Stateful DHCPv6 and prefix delegation (issue 14).
+
+/// `[ipv6]` of the stateful tests: mode dhcpv6, short lease times so that renewals happen
+/// within a test (T1 = 4 s, T2 = 4/5 x 30 = 24 s).
+fn stateful_conf6() -> Conf6 {
+    Conf6 {
+        extra: vec![
+            "mode = dhcpv6".into(),
+            "lease_lifetime = 30".into(),
+            "lease_renewal = 4".into(),
+        ],
+        ..Conf6::default()
+    }
+}
+
+/// The VM's DHCPv6 address in the stateful tests (inside SUBNET6, not its EUI-64 one).
+const VM_IP6: &str = "2001:db8:aaaa:bbbb::5";
+/// What the stateful tests delegate.
+#[allow(dead_code)] // used by the prefix delegation tests below
+const DELEGATED6: &str = "2001:db8:100::/56";
+
+/// In mode dhcpv6 the RA says M and O, the prefix is on-link without A (rdisc6), and the
+/// VM's kernel takes the default route from it but forms no global address (SLAAC is off
+/// for this prefix). The Route Information options of ROUTES6 are there too.
+fn stateful_ra(test: &str, topo: Topo) {
+    let Some(Env {
+        mut sb, vm, router, ..
+    }) = start(test, &[], topo, stateful_conf6(), |vm| Binding {
+        extra: vec![format!("IP6={VM_IP6}"), "ROUTES6=2001:db8:300::/48".into()],
+        ..Binding::for_vm6(vm)
+    })
+    else {
+        return;
+    };
+    sb.vm_must(
+        &vm,
+        "sysctl -qw net.ipv6.conf.eth0.accept_ra_rt_info_max_plen=64",
+    );
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let ra = must_rdisc6(&sb, &vm);
+    println!("rdisc6 printed:\n{}", ra.text);
+    expect_field(&sb, &ra, "Stateful address conf.", "Yes");
+    expect_field(&sb, &ra, "Stateful other conf.", "Yes");
+    expect_all(&sb, &ra, "Prefix", &[&format!("{GATEWAY6}/64")]);
+    expect_field(&sb, &ra, "On-link", "Yes");
+    expect_field(&sb, &ra, "Autonomous address conf.", "No");
+    expect_all(&sb, &ra, "Route", &["2001:db8:300::/48"]);
+    // The kernel processed the RA (its default route and the RIO route are in) in the
+    // same step as the prefix: had it been autonomous, an address would be there now.
+    let table = sb.wait_until("the RA's routes in the VM", SLAAC_TIMEOUT, || {
+        let t = sb.vm_must(&vm, "ip -6 route");
+        (t.contains(&format!("default via {router}")) && t.contains("2001:db8:300::/48"))
+            .then_some(t)
+    });
+    println!("ip -6 route:\n{table}");
+    let global = sb.vm_addrs6(&vm, "global");
+    if !global.is_empty() {
+        sb.fail(&format!(
+            "mode dhcpv6: the kernel's SLAAC formed global addresses from the RA: {global:?}"
+        ));
+    }
+}
+
+#[test]
+fn stateful_ra_has_m_and_o_and_no_slaac_address() {
+    stateful_ra("stateful_ra_has_m_and_o_and_no_slaac_address", Topo::Routed);
+}
+
+#[test]
+fn bridged_stateful_ra_has_m_and_o_and_no_slaac_address() {
+    stateful_ra(
+        "bridged_stateful_ra_has_m_and_o_and_no_slaac_address",
+        Topo::Bridged,
+    );
+}

@@ -607,6 +607,8 @@ pub struct Conf6 {
     pub ntp_servers: Option<String>,
     /// `pref64`; `None` leaves the key out.
     pub pref64: Option<String>,
+    /// More `key = value` lines for `[ipv6]` (`mode = dhcpv6`, lease times, ...).
+    pub extra: Vec<String>,
 }
 
 impl Default for Conf6 {
@@ -618,6 +620,7 @@ impl Default for Conf6 {
             domains: Some(DOMAIN.into()),
             ntp_servers: None,
             pref64: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -743,6 +746,9 @@ impl Conf {
         }
         if let Some(pref64) = &c6.pref64 {
             let _ = writeln!(s, "pref64 = {pref64}");
+        }
+        for line in &c6.extra {
+            let _ = writeln!(s, "{line}");
         }
     }
 }
@@ -2144,12 +2150,13 @@ pub const QUEUE_KINDS: [(u16, &str, &str, &str); 4] = [
 ];
 
 /// The reply counters (one per reply a worker built).
-pub const REPLY_COUNTERS: [&str; 6] = [
+pub const REPLY_COUNTERS: [&str; 7] = [
     "dhcp4_offer",
     "dhcp4_ack",
     "dhcp4_nak",
     "ra_solicited",
     "na_sent",
+    "dhcp6_advertise",
     "dhcp6_reply",
 ];
 
