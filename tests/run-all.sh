@@ -32,6 +32,10 @@ TOOLS=(ip iptables ip6tables dhclient dnsmasq rdisc6 ndisc6 rdnssd tcpdump nft u
 # missing); tests/upgrade.sh needs dpkg and unshare.
 PACKAGES+=(lintian systemd)
 TOOLS+=(lintian systemd-analyze)
+# The dhcpcd runs of tests/common/mod.rs (`Sandbox::dhcpcd6`) each get a private mount
+# namespace (their own /run and /var/lib/dhcpcd): unshare (util-linux) and mount.
+PACKAGES+=(util-linux mount)
+TOOLS+=(unshare mount)
 # tests/e2e_hostile.rs and tests/e2e_faults.rs build their VMs' packets with scapy
 # (tests/tools/vmpkt.py, run by /usr/bin/python3).
 PACKAGES+=(python3-scapy)

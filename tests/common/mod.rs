@@ -25,6 +25,10 @@
 //! [`Binding::for_vm6`] a binding with SUBNET6, GATEWAY6 and EUI64. The VMs' clients are real:
 //! the kernel's SLAAC, rdisc6/ndisc6, `dhclient -6 -S`, rdnssd and tcpdump
 //! ([`Sandbox::spawn_in`] runs such helpers in a namespace and ends them in `Drop`).
+//! Stateful DHCPv6: [`Sandbox::dhclient6_stateful`] (`dhclient -6`, IA_NA and/or IA_PD; the
+//! script applies the address as Debian's does; what it sends on a restart and when it
+//! renews: [`Dhcp6Opts`]) and [`Sandbox::dhcpcd6`] (`dhcpcd -6`, which follows the RA's M
+//! flag and installs the address itself; each run in a private mount namespace).
 #![allow(dead_code)] // each test crate uses its own part of the harness
 
 use std::collections::BTreeMap;
@@ -72,6 +76,18 @@ pub const LEASE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// dhclient's reasons that mean "I now hold this lease".
 pub const LEASE_REASONS: &[&str] = &["BOUND", "RENEW", "REBIND", "REBOOT"];
+/// `dhclient -6`'s reasons (stateful) that mean "I now hold this lease": one call per IA
+/// (with `-P -N`, one with `new_ip6_address` and one with `new_ip6_prefix`). There is no
+/// REBOOT6 in dhclient 4.4: a restart whose IA_NA lease was confirmed is BOUND6.
+pub const LEASE6_REASONS: &[&str] = &["BOUND6", "RENEW6", "REBIND6"];
+/// How long a stateful `dhclient -6` run that should get a lease may take: up to 1 s of
+/// Solicit delay, a Solicit/Advertise and a Request/Reply exchange, retried from 1 s.
+pub const LEASE6_TIMEOUT: Duration = Duration::from_secs(30);
+/// dhcpcd's reasons (DHCPv6) that mean "I now hold this lease" (REBOOT6: a confirmed one).
+pub const DHCPCD6_LEASE_REASONS: &[&str] = &["BOUND6", "REBOOT6", "RENEW6", "REBIND6"];
+/// What a [`Sandbox::dhcpcd6`] test needs on top of [`Needs::base`]:
+/// `Needs::tools(DHCPCD_TOOLS)`.
+pub const DHCPCD_TOOLS: &[&str] = &["dhcpcd", "unshare", "mount"];
 
 /// The shipped firewall rules, read from the repository: the harness installs these.
 pub const SHIPPED_IPTABLES: &str = include_str!(concat!(
@@ -222,6 +238,7 @@ fn package_of(tool: &str) -> &'static str {
         "unshare" => "util-linux",
         "udhcpc" => "udhcpc",
         "dhcpcd" => "dhcpcd-base",
+        "mount" => "mount",
         _ => "?",
     }
 }
@@ -339,17 +356,23 @@ pub fn netns_list() -> Vec<String> {
 }
 
 fn kill_leftover_processes(ns: &str) {
+    kill_in_netns(
+        ns,
+        &[
+            "nfdhcpd", "dhclient", "dhcpcd", "dnsmasq", "rdnssd", "tcpdump", "rdisc6", "ndisc6",
+        ],
+    );
+}
+
+/// SIGKILL, by pid, to the processes in namespace `ns` (one of ours) named one of `comms`.
+fn kill_in_netns(ns: &str, comms: &[&str]) {
     let pids = run(&format!("ip netns pids {ns}")).unwrap_or_default();
     for pid in pids
         .split_whitespace()
         .filter_map(|p| p.parse::<u32>().ok())
     {
         let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if [
-            "nfdhcpd", "dhclient", "dnsmasq", "rdnssd", "tcpdump", "rdisc6", "ndisc6",
-        ]
-        .contains(&comm.trim())
-        {
+        if comms.contains(&comm.trim()) {
             let _ = run_args(&["sh", "-c", &format!("kill -KILL {pid}")]);
         }
     }
@@ -880,6 +903,10 @@ pub struct Addr6 {
     pub prefix_len: u8,
     /// The words after the address: `scope global dynamic mngtmpaddr tentative ...`.
     pub flags: Vec<String>,
+    /// Seconds of valid lifetime left; `None`: `forever`.
+    pub valid_lft: Option<u32>,
+    /// Seconds of preferred lifetime left; `None`: `forever`.
+    pub preferred_lft: Option<u32>,
 }
 
 impl Addr6 {
@@ -911,10 +938,17 @@ pub fn parse_addrs6(out: &str) -> Vec<Addr6> {
             .take_while(|w| **w != "\\")
             .map(|w| w.to_string())
             .collect();
+        // `valid_lft 116sec preferred_lft 116sec` (or `forever`), after the `\`.
+        let lifetime = |key: &str| {
+            let at = words.iter().position(|w| *w == key)?;
+            words.get(at + 1)?.strip_suffix("sec")?.parse().ok()
+        };
         v.push(Addr6 {
             addr,
             prefix_len,
             flags,
+            valid_lft: lifetime("valid_lft"),
+            preferred_lft: lifetime("preferred_lft"),
         });
     }
     v
@@ -979,12 +1013,123 @@ impl DhcpOpts {
     }
 }
 
-/// The `-sf` script: records every call as a block (`reason=..`, the `new_*`/`old_*`
+/// What a stateful `dhclient -6` asks for: its `-N`/`-P` flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ia6 {
+    /// An address (IA_NA; `-N`, the default: no flag passed).
+    Na,
+    /// A delegated prefix only (IA_PD; `-P`).
+    Pd,
+    /// Both, in one exchange (`-P -N`): the script is called once per IA.
+    NaPd,
+}
+
+/// A stateful `dhclient -6` run ([`Sandbox::dhclient6_stateful`]).
+///
+/// What ISC dhclient 4.4.3 does, seen against dnsmasq 2.90 and Kea 2.2 (Debian 12):
+/// - Fresh lease file: it makes a new DUID-LLT (type 1, from eth0's MAC and the current
+///   time: another DUID every fresh run), stores it as `default-duid` in the lease file, and
+///   Solicits (one IA_NA and/or IA_PD, IAID = the last 4 bytes of the MAC, no address hint,
+///   T1 3600/T2 5400 asked, no Rapid Commit), Requests the best Advertise (the Request holds
+///   the advertised address/prefix with lifetimes 7200/7500 asked), and calls the script
+///   with BOUND6 about 1.2-2 s after PREINIT6.
+/// - Restart with the lease file of an earlier run ([`LeaseFile::ReuseFrom`]), same DUID:
+///   - IA_NA only, lease still valid: a Confirm (the addresses, no IA lifetimes); on a
+///     Reply with status Success and no IA (dnsmasq: "all addresses still on link"),
+///     BOUND6 (not RENEW6, no REBOOT6) about 1 s after PREINIT6, with the
+///     *stored* lease (`new_life_starts`, `new_max_life` of the old Reply: the lifetimes are
+///     not refreshed by a Confirm) and no `old_*` variables; T1 is counted from the stored
+///     lease's start, so the first Renew comes at `starts + renew`, maybe at once.
+///   - With an IA_PD (`-P`, `-P -N`): a Rebind (its log says "Confirming active lease
+///     (INIT-REBOOT)" all the same) with the stored address and/or prefix and their
+///     lifetimes; the Reply gives REBIND6, one call per IA, with `old_*` = the stored lease.
+///   - Lease expired ("Previous lease is devoid of active addresses"): a plain Solicit, no
+///     hint; only the DUID is kept.
+/// - Renewal: a Renew (to the server of `new_dhcp6_server_id`) at T1 after the Reply, then
+///   RENEW6 with `old_*` = the previous lease; T1 is taken as given, even a few seconds
+///   (Kea with renew-timer 4: a RENEW6 every 4 s). For a quick renewal in a test, give the
+///   daemon `[ipv6] lease_renewal = 2..5` (T1): the first RENEW6 then comes that many
+///   seconds after BOUND6 (`wait_script(id, &["RENEW6"], bound_index + 1, ..)`). Past T2 it
+///   Rebinds (REBIND6); at the preferred lifetime DEPREF6 (`cur_ip6_address`), at the valid
+///   one EXPIRE6 (`old_ip6_address`), then it Solicits again.
+/// - SIGTERM or SIGKILL: it exits without calling the script; the address stays on eth0
+///   until its valid lifetime ends (the kernel removes it then).
+/// - `-1` and no Reply within `timeout_s`: exit 2 ("Max retransmission duration exceeded"),
+///   the script having seen only PREINIT6 ([`Sandbox::expect_no_lease`]).
+///
+/// The variables of a BOUND6/RENEW6/REBIND6 call: `new_ip6_address` and `new_ip6_prefixlen`
+/// (always 128) for an IA_NA, `new_ip6_prefix` (`2001:db8:f000::/56`) for an IA_PD,
+/// `new_max_life`, `new_preferred_life` (the IAADDR/IAPREFIX lifetimes), `new_renew`,
+/// `new_rebind` (T1, T2), `new_starts`, `new_life_starts`, `new_iaid` (`5e:10:01:01`),
+/// `new_dhcp6_server_id`, `new_dhcp6_client_id` (colon hex without leading zeros:
+/// `0:1:0:1:32:a2:26:cc:2:0:5e:10:1:1`), `new_dhcp6_name_servers`,
+/// `new_dhcp6_domain_search`, `new_dhcp6_status_code` when the server sent one; `old_*`
+/// the same for the previous lease (RENEW6, REBIND6).
+#[derive(Clone, Debug)]
+pub struct Dhcp6Opts {
+    pub ia: Ia6,
+    /// dhclient.conf `timeout`: seconds before giving up (with `-1`: exit 2).
+    pub timeout_s: u32,
+    /// [`LeaseFile::Fresh`] (Solicit, a new DUID) or [`LeaseFile::ReuseFrom`] an earlier
+    /// run (Confirm or Rebind, the same DUID); [`LeaseFile::Contents`] for a hand-written
+    /// `default-duid`/`lease6` file.
+    pub lease_file: LeaseFile,
+    /// More dhclient.conf statements, after the others (`send dhcp6.rapid-commit;`, an
+    /// `also request dhcp6.NAME;` ...).
+    pub extra_conf: String,
+}
+
+impl Default for Dhcp6Opts {
+    fn default() -> Dhcp6Opts {
+        Dhcp6Opts {
+            ia: Ia6::Na,
+            timeout_s: 20,
+            lease_file: LeaseFile::Fresh,
+            extra_conf: String::new(),
+        }
+    }
+}
+
+impl Dhcp6Opts {
+    /// Asking for `ia`, the other options default.
+    pub fn ia(ia: Ia6) -> Dhcp6Opts {
+        Dhcp6Opts {
+            ia,
+            ..Dhcp6Opts::default()
+        }
+    }
+
+    /// The `-N`/`-P` flags.
+    fn flags(&self) -> &'static [&'static str] {
+        match self.ia {
+            Ia6::Na => &[],
+            Ia6::Pd => &["-P"],
+            Ia6::NaPd => &["-P", "-N"],
+        }
+    }
+}
+
+/// The `-sf` script: records every call as a block (`reason=..`, the `new_*`/`old_*`/`cur_*`
 /// variables, `applied=<status of the ip commands>`, `END`) after applying the address and
 /// MTU, so a block in the log means eth0 is already configured. Routes are applied as
 /// Debian's dhclient-script does (the RFC 3442 routes when there are any, else a default
 /// route through the first router), their status recorded apart as `routes_applied`. TIMEOUT exits 1 so dhclient
 /// never falls back to an old lease of the lease file.
+///
+/// DHCPv6 as Debian's dhclient-script (isc-dhcp-client 4.4.3) does, with the address as a
+/// /128 (Debian gives `ip` the bare address) and `applied` recording the `ip` commands:
+/// - PREINIT6: eth0 up, `ip -6 addr flush dev eth0 scope global permanent` (dynamic
+///   addresses, SLAAC's and DHCPv6's, stay).
+/// - BOUND6, RENEW6, REBIND6: `ip -6 addr replace $new_ip6_address/128 dev eth0 scope global
+///   valid_lft $new_max_life preferred_lft $new_preferred_life`; also, unlike Debian (a
+///   TODO there), `ip -6 addr del $old_ip6_address/128` first when the old address differs.
+///   A call for an IA_PD (`new_ip6_prefix`, no `new_ip6_address`) applies nothing, as Debian.
+/// - DEPREF6: `ip -6 addr change $cur_ip6_address/128 ... preferred_lft 0`.
+/// - EXPIRE6, RELEASE6, STOP6: `ip -6 addr del $old_ip6_address/128` (nothing without one).
+/// - `-S`: its Reply comes as RENEW6 (or INFORM6), without `new_ip6_address`: nothing
+///   applied, and no PREINIT6 call.
+///
+/// dhclient 4.4 has no REBOOT6: a restart whose lease was confirmed is BOUND6.
 const DHCLIENT_SCRIPT: &str = r#"#!/bin/sh
 # dhclient -sf script of the nfdhcpd end-to-end tests (tests/common/mod.rs).
 log="$(dirname "$0")/script.log"
@@ -1022,6 +1167,26 @@ case "$reason" in
     ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface" || applied=$? ;;
   RENEW|REBIND)
     ip -4 addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" || applied=$? ;;
+  PREINIT6)
+    ip link set dev "$interface" up || applied=$?
+    ip -6 addr flush dev "$interface" scope global permanent || applied=$? ;;
+  BOUND6|RENEW6|REBIND6)
+    if [ -n "$new_ip6_address" ]; then
+      if [ -n "$old_ip6_address" ] && [ "$old_ip6_address" != "$new_ip6_address" ]; then
+        ip -6 addr del "$old_ip6_address/128" dev "$interface" || applied=$?
+      fi
+      ip -6 addr replace "$new_ip6_address/128" dev "$interface" scope global \
+        valid_lft "$new_max_life" preferred_lft "$new_preferred_life" || applied=$?
+    fi ;;
+  DEPREF6)
+    if [ -n "$cur_ip6_address" ]; then
+      ip -6 addr change "$cur_ip6_address/128" dev "$interface" scope global \
+        preferred_lft 0 || applied=$?
+    fi ;;
+  EXPIRE6|RELEASE6|STOP6)
+    if [ -n "$old_ip6_address" ]; then
+      ip -6 addr del "$old_ip6_address/128" dev "$interface" || applied=$?
+    fi ;;
 esac
 case "$reason" in
   BOUND|REBOOT|RENEW|REBIND)
@@ -1033,7 +1198,7 @@ esac
 {
   echo "reason=$reason"
   echo "routes_applied=$routes_applied"
-  env | grep -E '^(new_|old_|interface=)' | LC_ALL=C sort
+  env | grep -E '^(new_|old_|cur_|interface=)' | LC_ALL=C sort
   echo "applied=$applied"
   echo "END"
 } >> "$log"
@@ -1095,6 +1260,49 @@ pub fn log_has(line: &str, needle: &str) -> bool {
     !want.is_empty() && words.windows(want.len()).any(|w| w == want.as_slice())
 }
 
+/// dhcpcd's `-c` script ([`Sandbox::dhcpcd6`]): records every call as a block (`reason=..`,
+/// `protocol=..`, the `new_*`/`old_*` variables, `END`) in `script.log` beside it, in the
+/// format of [`parse_script_log`]. It applies nothing: dhcpcd configures eth0 itself.
+pub const DHCPCD_SCRIPT: &str = r#"#!/bin/sh
+# dhcpcd -c script of the nfdhcpd end-to-end tests (tests/common/mod.rs): records only.
+log="$(dirname "$0")/script.log"
+{
+  echo "reason=$reason"
+  env | grep -E '^(new_|old_|interface=|protocol=)' | LC_ALL=C sort
+  echo "END"
+} >> "$log"
+exit 0
+"#;
+
+/// dhcpcd.conf of [`Sandbox::dhcpcd6`]: IPv6 only; the RA decides (no `ia_na`: an `ia_*`
+/// line makes dhcpcd Solicit at once, without waiting for the RA's M flag); a DUID-LLT;
+/// asks for the name servers and the domain search list.
+pub const DHCPCD6_CONF: &str = "# dhcpcd.conf of the nfdhcpd end-to-end tests (DHCPv6)\n\
+    ipv6only\nduid\noption dhcp6_name_servers, dhcp6_domain_search\n";
+
+/// The `sh -c` of [`Sandbox::dhcpcd6`], run in a private mount namespace: `$1` is the run's
+/// directory, `$2` the path of `mount`, the rest the command to exec. See there.
+const DHCPCD_ISOLATE: &str = r#"d=$1; mount=$2; shift 2
+"$mount" --bind "$d/run" /run || exit 97
+if [ -d /var/lib/dhcpcd ]; then
+  "$mount" --bind "$d/var-lib/dhcpcd" /var/lib/dhcpcd || exit 97
+else
+  "$mount" --bind "$d/var-lib" /var/lib || exit 97
+fi
+exec "$@"
+"#;
+
+/// A [`Sandbox::dhcpcd6`] run's options.
+#[derive(Clone, Debug, Default)]
+pub struct Dhcpcd6Opts {
+    /// Start with the DUID and the lease file of this earlier dhcpcd run (which must have
+    /// ended): the same client, which Confirms its lease (REBOOT6) if still valid.
+    pub state_from: Option<DhId>,
+    /// More dhcpcd.conf lines, after [`DHCPCD6_CONF`] (`ia_na` to Solicit without waiting
+    /// for the RA, `option rapid_commit`, ...).
+    pub extra_conf: String,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The sandbox.
 
@@ -1106,7 +1314,10 @@ pub struct Vm {
     pub mac: String,
 }
 
-/// Handle of a dhclient run in a [`Sandbox`].
+/// Handle of a DHCP client run in a [`Sandbox`]: a dhclient ([`Sandbox::dhclient`],
+/// [`Sandbox::dhclient6`], [`Sandbox::dhclient6_stateful`]) or a dhcpcd
+/// ([`Sandbox::dhcpcd6`]). Either records its script's calls in its own `script.log`:
+/// [`Sandbox::script_calls`], [`Sandbox::wait_script`] work for both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DhId(usize);
 
@@ -1114,6 +1325,35 @@ struct DhclientRun {
     vm: Vm,
     dir: PathBuf,
     proc: Proc,
+}
+
+impl DhclientRun {
+    fn is_dhcpcd(&self) -> bool {
+        self.proc.what == "dhcpcd"
+    }
+
+    /// Ends the run by its pid: dhclient with SIGKILL (it calls no script on a signal
+    /// anyway); dhcpcd with SIGTERM (it removes its addresses and routes, calls STOP6 and
+    /// STOPPED, and its privilege-separation helpers end with it), SIGKILL after 5 s, and
+    /// then its helpers too, the dhcpcd processes left in the VM's namespace (they outlive
+    /// a killed parent, ignoring SIGTERM). The exit status, `None` when it had to be killed.
+    fn end(&mut self) -> Option<ExitStatus> {
+        if let Some(s) = self.proc.exited() {
+            return Some(s);
+        }
+        if self.is_dhcpcd() {
+            self.proc.signal("TERM");
+            if let Some(s) = self.proc.wait_exit(Duration::from_secs(5)) {
+                return Some(s);
+            }
+        }
+        let _ = self.proc.child.kill();
+        let _ = self.proc.child.wait();
+        if self.is_dhcpcd() {
+            kill_in_netns(&self.vm.netns, &["dhcpcd"]);
+        }
+        None
+    }
 }
 
 pub struct Sandbox {
@@ -1354,6 +1594,16 @@ impl Sandbox {
             .map(str::to_string)
             .filter(|l| !l.trim().is_empty())
             .collect()
+    }
+
+    /// Waits until `addr` is on the VM's eth0 and usable (past DAD, see [`Addr6::ready`]);
+    /// that entry (its prefix length, flags and lifetimes).
+    pub fn wait_addr6_ready(&self, vm: &Vm, addr: Ipv6Addr, timeout: Duration) -> Addr6 {
+        self.wait_until(&format!("{addr} on eth0 past DAD"), timeout, || {
+            self.vm_addrs6(vm, "global")
+                .into_iter()
+                .find(|a| a.addr == addr && a.ready())
+        })
     }
 
     /// Waits until eth0's link-local address finished DAD (raw sockets and dhclient -6 can
@@ -1708,11 +1958,17 @@ impl Sandbox {
     /// Starts the real dhclient in the VM's namespace: foreground, one try (`-1`: exit 2 when
     /// `timeout` passes), our script, pid and lease files in a directory of its own.
     pub fn dhclient(&mut self, vm: &Vm, o: &DhcpOpts) -> DhId {
+        let (id, dir) = self.dhclient_dir(&o.lease_file);
+        self.spawn_dhclient(vm, id, dir, &dhclient_conf(o), &[])
+    }
+
+    /// The next run's handle and its directory, holding its lease file.
+    fn dhclient_dir(&self, lease_file: &LeaseFile) -> (DhId, PathBuf) {
         let id = DhId(self.dhclients.len());
         let dir = self.dir.join(format!("dhclient-{}", id.0));
         fs::create_dir_all(&dir).expect("mkdir dhclient dir");
         let leases = dir.join("dhclient.leases");
-        match &o.lease_file {
+        match lease_file {
             LeaseFile::Fresh => fs::write(&leases, "").expect("lease file"),
             LeaseFile::Contents(text) => fs::write(&leases, text).expect("lease file"),
             LeaseFile::ReuseFrom(earlier) => {
@@ -1720,7 +1976,29 @@ impl Sandbox {
                 fs::copy(&from, &leases).expect("copy lease file");
             }
         }
-        self.spawn_dhclient(vm, id, dir, &dhclient_conf(o), &[])
+        (id, dir)
+    }
+
+    /// Stateful DHCPv6: `dhclient -6 -d -1 -v` (with `-P`/`-P -N` for [`Ia6::Pd`]/[`Ia6::NaPd`],
+    /// never `-S`) with our script, which puts the address on eth0 as Debian's
+    /// dhclient-script does (see [`DHCLIENT_SCRIPT`]: a /128 with the lease's lifetimes) and
+    /// records every call; its own pid, lease and conf files. It asks for the name servers
+    /// and the domain search list. eth0's link-local must be past DAD (dhclient binds to it):
+    /// see [`Sandbox::wait_link_local`]. Wait with [`Sandbox::expect_lease6`] or
+    /// [`Sandbox::wait_script_having`] (`new_ip6_prefix` for the IA_PD's call); the address
+    /// is tentative (DAD) for about a second after the BOUND6 call:
+    /// [`Sandbox::wait_addr6_ready`]. What dhclient sends and when: [`Dhcp6Opts`].
+    pub fn dhclient6_stateful(&mut self, vm: &Vm, o: &Dhcp6Opts) -> DhId {
+        let (id, dir) = self.dhclient_dir(&o.lease_file);
+        let conf = format!(
+            "# dhclient.conf of the nfdhcpd end-to-end tests (stateful DHCPv6)\n\
+             timeout {};\ninitial-interval 1;\n\
+             request dhcp6.name-servers, dhcp6.domain-search;\n{}",
+            o.timeout_s, o.extra_conf
+        );
+        let mut mode = vec!["-6"];
+        mode.extend_from_slice(o.flags());
+        self.spawn_dhclient(vm, id, dir, &conf, &mode)
     }
 
     /// Stateless DHCPv6 (`dhclient -6 -S`, an Information-Request) with the same script, its
@@ -1808,6 +2086,33 @@ impl Sandbox {
         skip: usize,
         timeout: Duration,
     ) -> (ScriptCall, usize) {
+        self.wait_script_where(id, reasons, "", skip, timeout, &|_| true)
+    }
+
+    /// [`Sandbox::wait_script`] for a call that also has variable `var` (e.g.
+    /// `new_ip6_prefix`: with `-P -N`, dhclient calls the script once per IA, the IA_NA's
+    /// call first).
+    pub fn wait_script_having(
+        &mut self,
+        id: DhId,
+        reasons: &[&str],
+        var: &str,
+        skip: usize,
+        timeout: Duration,
+    ) -> (ScriptCall, usize) {
+        let what = format!(" with {var}");
+        self.wait_script_where(id, reasons, &what, skip, timeout, &|c| c.get(var).is_some())
+    }
+
+    fn wait_script_where(
+        &mut self,
+        id: DhId,
+        reasons: &[&str],
+        what: &str,
+        skip: usize,
+        timeout: Duration,
+        pred: &dyn Fn(&ScriptCall) -> bool,
+    ) -> (ScriptCall, usize) {
         let deadline = Instant::now() + timeout;
         loop {
             let calls = self.script_calls(id);
@@ -1815,18 +2120,19 @@ impl Sandbox {
                 .iter()
                 .enumerate()
                 .skip(skip)
-                .find(|(_, c)| reasons.contains(&c.reason()))
+                .find(|(_, c)| reasons.contains(&c.reason()) && pred(c))
             {
                 return (c.clone(), i);
             }
+            let who = self.dhclients[id.0].proc.what.clone();
             if let Some(status) = self.dhclients[id.0].proc.exited() {
                 self.fail(&format!(
-                    "dhclient {id:?} exited ({status}) without a {reasons:?} call of its script"
+                    "{who} {id:?} exited ({status}) without a {reasons:?} call{what} of its script"
                 ));
             }
             if Instant::now() >= deadline {
                 self.fail(&format!(
-                    "dhclient {id:?} got no {reasons:?} within {timeout:?}"
+                    "{who} {id:?} got no {reasons:?}{what} within {timeout:?}"
                 ));
             }
             thread::sleep(Duration::from_millis(50));
@@ -1838,8 +2144,15 @@ impl Sandbox {
         self.wait_script(id, LEASE_REASONS, 0, LEASE_TIMEOUT).0
     }
 
-    /// Waits for dhclient to give up (its `timeout` passed: `-1` makes it exit 2) and checks
-    /// its script never saw a lease.
+    /// Waits for a DHCPv6 lease of a [`Sandbox::dhclient6_stateful`] run: its first BOUND6,
+    /// RENEW6 or REBIND6 call (for [`Ia6::NaPd`], the IA_NA's: see
+    /// [`Sandbox::wait_script_having`] for the IA_PD's).
+    pub fn expect_lease6(&mut self, id: DhId) -> ScriptCall {
+        self.wait_script(id, LEASE6_REASONS, 0, LEASE6_TIMEOUT).0
+    }
+
+    /// Waits for dhclient to give up (its `timeout` passed: `-1` makes it exit 2, also `-6`)
+    /// and checks its script never saw a lease (DHCPv4 or DHCPv6).
     pub fn expect_no_lease(&mut self, id: DhId, timeout_s: u32) {
         let status = self.dhclients[id.0]
             .proc
@@ -1847,7 +2160,7 @@ impl Sandbox {
         if let Some(lease) = self
             .script_calls(id)
             .iter()
-            .find(|c| LEASE_REASONS.contains(&c.reason()))
+            .find(|c| LEASE_REASONS.contains(&c.reason()) || LEASE6_REASONS.contains(&c.reason()))
         {
             self.fail(&format!(
                 "dhclient {id:?} got a lease it must not get:\n{}",
@@ -1865,13 +2178,106 @@ impl Sandbox {
         }
     }
 
-    /// Ends a dhclient run (by its pid) and waits for it.
+    /// Ends a dhclient run (by its pid, SIGKILL) and waits for it; a dhcpcd run as
+    /// [`Sandbox::stop_dhcpcd`] does.
     pub fn stop_dhclient(&mut self, id: DhId) {
-        let p = &mut self.dhclients[id.0].proc;
-        if p.exited().is_none() {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
+        self.dhclients[id.0].end();
+    }
+
+    // --- dhcpcd ---
+
+    /// dhcpcd for DHCPv6 only, in the VM's namespace: `dhcpcd -6 -B -d -f CONF -c SCRIPT
+    /// eth0` (foreground, debug log collected as its output), [`DHCPCD6_CONF`] plus
+    /// `o.extra_conf`, our recording script [`DHCPCD_SCRIPT`] instead of dhcpcd-run-hooks
+    /// (so no hook runs: nothing of the machine's is touched). dhcpcd itself puts the
+    /// address on eth0 (a /128, `noprefixroute`, the lease's lifetimes), after its DAD,
+    /// before the BOUND6 call: check `sb.vm_addrs6(vm, "global")` then. Wait for it with
+    /// `wait_script(id, DHCPCD6_LEASE_REASONS, 0, LEASE6_TIMEOUT)`. Needs
+    /// [`DHCPCD_TOOLS`]; end it with [`Sandbox::stop_dhcpcd`] (also done in `Drop`).
+    ///
+    /// Isolation: dhcpcd 9.4 keeps its pid file and control sockets in /run/dhcpcd
+    /// (`eth0-6.pid`, `eth0-6.sock`, `eth0-6.unpriv.sock`: not per network namespace, though
+    /// it logs the namespace's name) and its DUID and leases in /var/lib/dhcpcd (`duid`,
+    /// `eth0.lease6`). Two instances in two namespaces collide there: the second one finds
+    /// the first's socket, hands it its command line ("sending commands to dhcpcd
+    /// process") and exits 0, and all would share one DUID and one lease file. So each run
+    /// gets a private mount namespace (`unshare -m --propagation private`, inside `ip netns
+    /// exec`) where the run's `run/` is bind-mounted on /run and its `var-lib/dhcpcd/` on
+    /// /var/lib/dhcpcd (on /var/lib if that does not exist): its pid file is
+    /// `<dir>/run/dhcpcd/eth0-6.pid`, its DUID `<dir>/var-lib/dhcpcd/duid`; /run/netns and
+    /// the syslog socket are hidden from it, which only costs its log the namespace's name.
+    /// `ip netns exec`, `unshare` and the `sh` exec in turn: the pid we spawn is dhcpcd's.
+    ///
+    /// What dhcpcd 9.4.1 does (seen against dnsmasq 2.90's RA with M=1, O=1, A=0): calls
+    /// PREINIT, CARRIER, solicits a router (after 0.5 s), ROUTERADVERT, then, the M flag
+    /// being set, Solicits (IA_NA, IAID = the last 4 bytes of the MAC, a DUID-LLT made on
+    /// the first run), Requests, installs the address, waits for its DAD and calls BOUND6
+    /// about 3-4 s after start. With the state of an earlier run
+    /// ([`Dhcpcd6Opts::state_from`]) and a valid lease it Confirms instead and calls
+    /// REBOOT6. Its variables: `new_dhcp6_ia_na1_ia_addr1` (the address),
+    /// `new_dhcp6_ia_na1_ia_addr1_pltime`/`_vltime`, `new_dhcp6_ia_na1_iaid` (`5e100102`),
+    /// `new_dhcp6_ia_na1_t1`/`_t2`, `new_dhcp6_server_id`/`new_dhcp6_client_id` (plain hex),
+    /// `new_dhcp6_name_servers`, `new_dhcp6_status_code` (`0`) and `_message`; `protocol`
+    /// is `dhcp6` (`ra` for ROUTERADVERT, `link` for PREINIT/CARRIER). On SIGTERM it deletes
+    /// the address and its routes and calls STOP6, ROUTERADVERT, STOPPED.
+    pub fn dhcpcd6(&mut self, vm: &Vm, o: &Dhcpcd6Opts) -> DhId {
+        let id = DhId(self.dhclients.len());
+        let dir = self.dir.join(format!("dhcpcd-{}", id.0));
+        let state = dir.join("var-lib").join("dhcpcd");
+        fs::create_dir_all(dir.join("run").join("dhcpcd")).expect("mkdir dhcpcd run dir");
+        fs::create_dir_all(&state).expect("mkdir dhcpcd state dir");
+        if let Some(earlier) = o.state_from {
+            let from = self.dhclients[earlier.0].dir.join("var-lib").join("dhcpcd");
+            for name in ["duid", "eth0.lease6"] {
+                if from.join(name).exists() {
+                    fs::copy(from.join(name), state.join(name)).expect("copy dhcpcd state");
+                }
+            }
         }
+        let conf = dir.join("dhcpcd.conf");
+        fs::write(&conf, format!("{DHCPCD6_CONF}{}", o.extra_conf)).expect("dhcpcd.conf");
+        let script = dir.join("script.sh");
+        fs::write(&script, DHCPCD_SCRIPT).expect("dhcpcd script");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod script");
+        let mut cmd = Command::new(tool("ip"));
+        cmd.args(["netns", "exec", &vm.netns, &tool("unshare")]);
+        cmd.args([
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            DHCPCD_ISOLATE,
+            "sh",
+        ]);
+        cmd.arg(&dir);
+        cmd.args([tool("mount"), tool("dhcpcd")]);
+        cmd.args(["-6", "-B", "-d", "-f"]);
+        cmd.arg(&conf).arg("-c").arg(&script).arg("eth0");
+        let proc = Proc::spawn("dhcpcd", cmd);
+        self.dhclients.push(DhclientRun {
+            vm: vm.clone(),
+            dir,
+            proc,
+        });
+        id
+    }
+
+    /// Ends a dhcpcd run by its pid: SIGTERM, and it deletes its addresses and routes (see
+    /// `DhclientRun::end` for what happens when it does not exit within 5 s). Its exit
+    /// status; `None` when it had to be killed.
+    pub fn stop_dhcpcd(&mut self, id: DhId) -> Option<ExitStatus> {
+        self.dhclients[id.0].end()
+    }
+
+    /// The pid file of a dhcpcd run (in its private /run).
+    pub fn dhcpcd_pidfile(&self, id: DhId) -> PathBuf {
+        self.dhclients[id.0].dir.join("run/dhcpcd/eth0-6.pid")
+    }
+
+    /// The DUID file and the lease file of a dhcpcd run (its private /var/lib/dhcpcd).
+    pub fn dhcpcd_state_dir(&self, id: DhId) -> PathBuf {
+        self.dhclients[id.0].dir.join("var-lib/dhcpcd")
     }
 
     // --- diagnostics and teardown ---
@@ -1895,7 +2301,8 @@ impl Sandbox {
         for (i, r) in self.dhclients.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "==== dhclient {i} in {} (pid {}):\n{}",
+                "==== {} {i} in {} (pid {}):\n{}",
+                r.proc.what,
                 r.vm.netns,
                 r.proc.pid(),
                 r.proc.log.text()
@@ -1947,8 +2354,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         for r in &mut self.dhclients {
-            let _ = r.proc.child.kill();
-            let _ = r.proc.child.wait();
+            r.end();
         }
         self.dhclients.clear();
         for h in &mut self.helpers {
