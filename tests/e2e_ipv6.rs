@@ -1375,7 +1375,7 @@ fn check_config_names_bad_nameservers6_and_ntp_servers() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 5. Stateful DHCPv6 and prefix delegation (issue 14).
+// 11. Stateful DHCPv6 and prefix delegation (issue 14).
 
 /// `[ipv6]` of the stateful tests: mode dhcpv6, short lease times so that renewals happen
 /// within a test (T1 = 4 s, T2 = 4/5 x 30 = 24 s).
@@ -1393,7 +1393,6 @@ fn stateful_conf6() -> Conf6 {
 /// The VM's DHCPv6 address in the stateful tests (inside SUBNET6, not its EUI-64 one).
 const VM_IP6: &str = "2001:db8:aaaa:bbbb::5";
 /// What the stateful tests delegate.
-#[allow(dead_code)] // used by the prefix delegation tests below
 const DELEGATED6: &str = "2001:db8:100::/56";
 
 /// In mode dhcpv6 the RA says M and O, the prefix is on-link without A (rdisc6), and the
@@ -1447,6 +1446,159 @@ fn stateful_ra_has_m_and_o_and_no_slaac_address() {
 fn bridged_stateful_ra_has_m_and_o_and_no_slaac_address() {
     stateful_ra(
         "bridged_stateful_ra_has_m_and_o_and_no_slaac_address",
+        Topo::Bridged,
+    );
+}
+
+/// The host side has no address but link-locals: nfdhcpd needs none to answer.
+fn expect_only_link_locals_on_host(sb: &Sandbox, ifaces: &[&str]) {
+    for iface in ifaces {
+        let v6 = sb.host_must(&format!("ip -6 addr show dev {iface} scope global"));
+        let v4 = sb.host_must(&format!("ip -4 addr show dev {iface}"));
+        if !v6.trim().is_empty() || !v4.trim().is_empty() {
+            sb.fail(&format!(
+                "{iface} in the host namespace must have only link-local addresses:\n{v6}{v4}"
+            ));
+        }
+    }
+}
+
+/// Checks a lease call of dhclient's script: the address (or prefix) and the times of
+/// [`stateful_conf6`]; returns nothing, fails the test otherwise.
+fn expect_lease_vars(sb: &Sandbox, call: &ScriptCall, key: &str, want: &str) {
+    let times = [
+        ("new_max_life", "30"),
+        ("new_preferred_life", "30"),
+        ("new_renew", "4"),
+        ("new_rebind", "24"),
+    ];
+    for (k, v) in std::iter::once((key, want)).chain(times) {
+        if call.get(k) != Some(v) {
+            sb.fail(&format!(
+                "{}: {k} = {:?}, expected {v:?}; all it got:\n{}",
+                call.reason(),
+                call.get(k),
+                call.dump()
+            ));
+        }
+    }
+}
+
+/// Waits until `addr` is on the VM's eth0 past DAD with a finite valid lifetime of at most
+/// 30 s (the configured lease), and `gone` is not.
+fn expect_vm_addr6(sb: &Sandbox, vm: &Vm, addr: &str, gone: Option<&str>) {
+    let a = sb.wait_addr6_ready(vm, addr.parse().unwrap(), LEASE6_TIMEOUT);
+    if !a.valid_lft.is_some_and(|l| l <= 30) {
+        sb.fail(&format!(
+            "{addr} on eth0 with valid_lft {:?}, expected <= 30 s",
+            a.valid_lft
+        ));
+    }
+    if let Some(gone) = gone {
+        let gone: Ipv6Addr = gone.parse().unwrap();
+        sb.wait_until(&format!("{gone} gone from eth0"), LEASE6_TIMEOUT, || {
+            (!sb.vm_addrs6(vm, "global").iter().any(|x| x.addr == gone)).then_some(())
+        });
+    }
+}
+
+/// ISC `dhclient -6` in mode dhcpv6: exactly the binding's IP6 with the configured lifetimes,
+/// on eth0; a Renew at T1 answered; the binding changed to another IP6 moves the VM at its
+/// next renewal (the old address back with lifetimes 0); a restarted dhclient with its lease
+/// file (a Confirm) keeps and renews it. The host has only link-local addresses throughout.
+fn stateful_dhclient(test: &str, topo: Topo) {
+    let Some(Env { mut sb, vm, .. }) = start(test, &[], topo, stateful_conf6(), |vm| Binding {
+        extra: vec![format!("IP6={VM_IP6}")],
+        ..Binding::for_vm6(vm)
+    }) else {
+        return;
+    };
+    let host_ifaces: &[&str] = match topo {
+        Topo::Routed => &["tap0"],
+        Topo::Bridged => &["tap0", "br0"],
+    };
+    expect_only_link_locals_on_host(&sb, host_ifaces);
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let run = sb.dhclient6_stateful(&vm, &Dhcp6Opts::ia(Ia6::Na));
+    let (bound, at) = sb.wait_script(run, &["BOUND6"], 0, LEASE6_TIMEOUT);
+    expect_lease_vars(&sb, &bound, "new_ip6_address", VM_IP6);
+    expect_vm_addr6(&sb, &vm, VM_IP6, None);
+    let global = sb.vm_addrs6(&vm, "global");
+    if global.len() != 1 {
+        sb.fail(&format!(
+            "exactly the binding's IP6 expected on eth0: {global:?}"
+        ));
+    }
+    // T1 = 4 s: a Renew, answered.
+    let (renewed, at) = sb.wait_script(run, &["RENEW6"], at + 1, LEASE6_TIMEOUT);
+    expect_lease_vars(&sb, &renewed, "new_ip6_address", VM_IP6);
+    // The binding moves the VM to ::6 at its next renewal.
+    let moved = "2001:db8:aaaa:bbbb::6";
+    let from = sb.log_mark();
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            indev: host_ifaces[host_ifaces.len() - 1].into(),
+            extra: vec![format!("IP6={moved}")],
+            ..Binding::for_vm6(&vm)
+        },
+    );
+    sb.wait_log(from, &format!("ip6={moved} "), BINDING_TIMEOUT);
+    let (call, _) = sb.wait_script_having(
+        run,
+        &["RENEW6", "REBIND6", "BOUND6"],
+        "new_ip6_address",
+        at + 1,
+        LEASE6_TIMEOUT,
+    );
+    println!("after the change:\n{}", call.dump());
+    sb.wait_until(
+        &format!("dhclient's script given {moved}"),
+        LEASE6_TIMEOUT,
+        || {
+            sb.script_calls(run)
+                .iter()
+                .skip(at + 1)
+                .any(|c| c.get("new_ip6_address") == Some(moved))
+                .then_some(())
+        },
+    );
+    expect_vm_addr6(&sb, &vm, moved, Some(VM_IP6));
+    // Restarted with its lease file: a Confirm, then the lease kept and renewed.
+    sb.stop_dhclient(run);
+    let confirms = sb.counter("dhcp6_confirm");
+    let again = sb.dhclient6_stateful(
+        &vm,
+        &Dhcp6Opts {
+            lease_file: LeaseFile::ReuseFrom(run),
+            ..Dhcp6Opts::ia(Ia6::Na)
+        },
+    );
+    let (_, at) = sb.wait_script(again, LEASE6_REASONS, 0, LEASE6_TIMEOUT);
+    let (renewed, _) = sb.wait_script(again, &["RENEW6", "REBIND6"], at, LEASE6_TIMEOUT);
+    expect_lease_vars(&sb, &renewed, "new_ip6_address", moved);
+    expect_counter_at_least(&mut sb, "dhcp6_confirm", confirms + 1);
+    expect_vm_addr6(&sb, &vm, moved, None);
+    expect_only_link_locals_on_host(&sb, host_ifaces);
+    for c in [
+        "dhcp6_solicit",
+        "dhcp6_advertise",
+        "dhcp6_request",
+        "dhcp6_renew",
+    ] {
+        expect_counter_at_least(&mut sb, c, 1);
+    }
+}
+
+#[test]
+fn stateful_dhclient6_gets_ip6_renews_and_moves() {
+    stateful_dhclient("stateful_dhclient6_gets_ip6_renews_and_moves", Topo::Routed);
+}
+
+#[test]
+fn bridged_stateful_dhclient6_gets_ip6_renews_and_moves() {
+    stateful_dhclient(
+        "bridged_stateful_dhclient6_gets_ip6_renews_and_moves",
         Topo::Bridged,
     );
 }

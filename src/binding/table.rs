@@ -441,9 +441,10 @@ fn log_active(slot: &Slot, level: log::Level) {
     let b = slot.binding();
     let running = slot.active().is_some_and(|e| e.running);
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let list = |v: Vec<String>| opt((!v.is_empty()).then(|| v.join(",")));
     log::log!(
         level,
-        "binding active tap={} ifindex={} running={running} indev={} mac={} ip={} hostname={:?} subnet6={}",
+        "binding active tap={} ifindex={} running={running} indev={} mac={} ip={} hostname={:?} subnet6={} ip6={} delegated6={}",
         b.tap,
         slot.ifindex(),
         b.indev,
@@ -451,6 +452,8 @@ fn log_active(slot: &Slot, level: log::Level) {
         opt(b.ip.map(|x| x.to_string())),
         b.hostname.as_deref().unwrap_or("-"),
         opt(b.subnet6.map(|x| x.to_string())),
+        list(b.ip6.iter().map(ToString::to_string).collect()),
+        list(b.delegated6.iter().map(ToString::to_string).collect()),
     );
     if let Slot::Inactive { why, .. } = slot {
         // Part of the line above: counted with it in a burst.
