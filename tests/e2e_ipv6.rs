@@ -1399,13 +1399,10 @@ const DELEGATED6: &str = "2001:db8:100::/56";
 /// VM's kernel takes the default route from it but forms no global address (SLAAC is off
 /// for this prefix). The Route Information options of ROUTES6 are there too.
 fn stateful_ra(test: &str, topo: Topo) {
-    let Some(Env {
-        mut sb, vm, router, ..
-    }) = start(test, &[], topo, stateful_conf6(), |vm| Binding {
+    let Some(Env { sb, vm, router, .. }) = start(test, &[], topo, stateful_conf6(), |vm| Binding {
         extra: vec![format!("IP6={VM_IP6}"), "ROUTES6=2001:db8:300::/48".into()],
         ..Binding::for_vm6(vm)
-    })
-    else {
+    }) else {
         return;
     };
     sb.vm_must(
@@ -1488,7 +1485,7 @@ fn expect_lease_vars(sb: &Sandbox, call: &ScriptCall, key: &str, want: &str) {
 /// 30 s (the configured lease), and `gone` is not.
 fn expect_vm_addr6(sb: &Sandbox, vm: &Vm, addr: &str, gone: Option<&str>) {
     let a = sb.wait_addr6_ready(vm, addr.parse().unwrap(), LEASE6_TIMEOUT);
-    if !a.valid_lft.is_some_and(|l| l <= 30) {
+    if a.valid_lft.is_none_or(|l| l > 30) {
         sb.fail(&format!(
             "{addr} on eth0 with valid_lft {:?}, expected <= 30 s",
             a.valid_lft
@@ -1601,4 +1598,228 @@ fn bridged_stateful_dhclient6_gets_ip6_renews_and_moves() {
         "bridged_stateful_dhclient6_gets_ip6_renews_and_moves",
         Topo::Bridged,
     );
+}
+
+/// dhcpcd, which configures eth0 itself once the RA's M flag says so: routed, a binding
+/// without IP6 gets its EUI-64 address; bridged, the binding's IP6. A restart with its
+/// state (a Confirm) keeps it (REBOOT6).
+fn stateful_dhcpcd(test: &str, topo: Topo, ip6: Option<&str>) {
+    let Some(Env { mut sb, vm, .. }) =
+        start(test, DHCPCD_TOOLS, topo, stateful_conf6(), |vm| Binding {
+            extra: ip6.iter().map(|a| format!("IP6={a}")).collect(),
+            ..Binding::for_vm6(vm)
+        })
+    else {
+        return;
+    };
+    let want = ip6.map_or_else(|| slaac_address(&vm.mac).to_string(), str::to_string);
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let run = sb.dhcpcd6(&vm, &Dhcpcd6Opts::default());
+    let (bound, _) = sb.wait_script(run, DHCPCD6_LEASE_REASONS, 0, LEASE6_TIMEOUT);
+    println!("dhcpcd:\n{}", bound.dump());
+    if bound.get("new_dhcp6_ia_na1_ia_addr1") != Some(want.as_str()) {
+        sb.fail(&format!(
+            "dhcpcd got {:?}, expected {want}:\n{}",
+            bound.get("new_dhcp6_ia_na1_ia_addr1"),
+            bound.dump()
+        ));
+    }
+    expect_vm_addr6(&sb, &vm, &want, None);
+    let global = sb.vm_addrs6(&vm, "global");
+    if global.len() != 1 {
+        sb.fail(&format!(
+            "dhcpcd: exactly {want} expected on eth0: {global:?}"
+        ));
+    }
+    sb.stop_dhcpcd(run);
+    let again = sb.dhcpcd6(
+        &vm,
+        &Dhcpcd6Opts {
+            state_from: Some(run),
+            ..Dhcpcd6Opts::default()
+        },
+    );
+    let (call, _) = sb.wait_script(again, DHCPCD6_LEASE_REASONS, 0, LEASE6_TIMEOUT);
+    if call.get("new_dhcp6_ia_na1_ia_addr1") != Some(want.as_str()) {
+        sb.fail(&format!(
+            "restarted dhcpcd: {:?}, expected {want}",
+            call.get("new_dhcp6_ia_na1_ia_addr1")
+        ));
+    }
+    expect_vm_addr6(&sb, &vm, &want, None);
+}
+
+#[test]
+fn stateful_dhcpcd_gets_eui64_without_ip6() {
+    stateful_dhcpcd("stateful_dhcpcd_gets_eui64_without_ip6", Topo::Routed, None);
+}
+
+#[test]
+fn bridged_stateful_dhcpcd_gets_ip6() {
+    stateful_dhcpcd(
+        "bridged_stateful_dhcpcd_gets_ip6",
+        Topo::Bridged,
+        Some(VM_IP6),
+    );
+}
+
+/// `dhclient -6 -P` gets the DELEGATED6 prefix: in slaac+dhcpv6 (no M flag needed for a
+/// prefix), and with `-P -N` in mode dhcpv6 both the prefix and the address in one exchange;
+/// restarted with its lease file (a Rebind) it keeps them (REBIND6).
+fn prefix_delegation(test: &str, topo: Topo, conf6: Conf6, ia: Ia6) {
+    let Some(Env { mut sb, vm, .. }) = start(test, &[], topo, conf6, |vm| Binding {
+        extra: vec![format!("IP6={VM_IP6}"), format!("DELEGATED6={DELEGATED6}")],
+        ..Binding::for_vm6(vm)
+    }) else {
+        return;
+    };
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let run = sb.dhclient6_stateful(&vm, &Dhcp6Opts::ia(ia));
+    let (call, _) = sb.wait_script_having(run, LEASE6_REASONS, "new_ip6_prefix", 0, LEASE6_TIMEOUT);
+    println!("dhclient -6 -P:\n{}", call.dump());
+    if call.get("new_ip6_prefix") != Some(DELEGATED6) {
+        sb.fail(&format!(
+            "new_ip6_prefix {:?}, expected {DELEGATED6}",
+            call.get("new_ip6_prefix")
+        ));
+    }
+    let life = call.get("new_max_life").and_then(|l| l.parse::<u32>().ok());
+    if ia == Ia6::NaPd {
+        expect_lease_vars(&sb, &call, "new_ip6_prefix", DELEGATED6);
+        let (na, _) =
+            sb.wait_script_having(run, LEASE6_REASONS, "new_ip6_address", 0, LEASE6_TIMEOUT);
+        expect_lease_vars(&sb, &na, "new_ip6_address", VM_IP6);
+        expect_vm_addr6(&sb, &vm, VM_IP6, None);
+    } else if life != Some(604_800) {
+        sb.fail(&format!(
+            "prefix lifetime {life:?}, expected the default 604800"
+        ));
+    }
+    sb.stop_dhclient(run);
+    let rebinds = sb.counter("dhcp6_rebind");
+    let again = sb.dhclient6_stateful(
+        &vm,
+        &Dhcp6Opts {
+            lease_file: LeaseFile::ReuseFrom(run),
+            ..Dhcp6Opts::ia(ia)
+        },
+    );
+    let (call, _) =
+        sb.wait_script_having(again, LEASE6_REASONS, "new_ip6_prefix", 0, LEASE6_TIMEOUT);
+    if call.get("new_ip6_prefix") != Some(DELEGATED6) {
+        sb.fail(&format!(
+            "after the restart: new_ip6_prefix {:?}:\n{}",
+            call.get("new_ip6_prefix"),
+            call.dump()
+        ));
+    }
+    expect_counter_at_least(&mut sb, "dhcp6_rebind", rebinds + 1);
+}
+
+#[test]
+fn dhclient6_prefix_delegation_in_slaac_dhcpv6() {
+    prefix_delegation(
+        "dhclient6_prefix_delegation_in_slaac_dhcpv6",
+        Topo::Routed,
+        Conf6::default(),
+        Ia6::Pd,
+    );
+}
+
+#[test]
+fn bridged_dhclient6_address_and_prefix_in_mode_dhcpv6() {
+    prefix_delegation(
+        "bridged_dhclient6_address_and_prefix_in_mode_dhcpv6",
+        Topo::Bridged,
+        stateful_conf6(),
+        Ia6::NaPd,
+    );
+}
+
+/// A stable-privacy guest (addr_gen_mode 3: a random link-local, no EUI-64) is served: its
+/// DHCPv6 comes from that link-local and the reply goes back to it.
+#[test]
+fn stateful_stable_privacy_guest_gets_ip6() {
+    let test = "stateful_stable_privacy_guest_gets_ip6";
+    let Some(mut sb) = Sandbox::start_test(test, Needs::tools(TOOLS6)) else {
+        return;
+    };
+    sb.add_ipv6_rules();
+    let vm = sb.add_vm_unlinked("tap0");
+    sb.link_down(&vm);
+    sb.vm_must(&vm, "sysctl -q -w net.ipv6.conf.eth0.addr_gen_mode=3");
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            extra: vec![format!("IP6={VM_IP6}")],
+            ..Binding::for_vm6(&vm)
+        },
+    );
+    sb.start_daemon(&Conf::ipv6_only(stateful_conf6()));
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    sb.vm_must(&vm, "ip link set eth0 up");
+    let ll = sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    if ll == link_local(&vm.mac) {
+        sb.fail(&format!(
+            "addr_gen_mode=3 still gave the EUI-64 link-local {ll}"
+        ));
+    }
+    let run = sb.dhclient6_stateful(&vm, &Dhcp6Opts::ia(Ia6::Na));
+    let call = sb.expect_lease6(run);
+    expect_lease_vars(&sb, &call, "new_ip6_address", VM_IP6);
+    expect_vm_addr6(&sb, &vm, VM_IP6, None);
+}
+
+/// The binding's MAC is not the VM's: its Solicits get nothing (drop_spoofed). Then a VM
+/// with a lease whose binding file is removed: its tap is unbound, its DHCPv6 is passed on
+/// untouched (no server answers it on the host) and a new dhclient gets no lease.
+#[test]
+fn stateful_spoofed_mac_and_removed_binding_get_nothing() {
+    let Some(Env { mut sb, vm, .. }) = routed(
+        "stateful_spoofed_mac_and_removed_binding_get_nothing",
+        &[],
+        stateful_conf6(),
+        |vm| Binding {
+            mac: "02:00:5e:10:00:99".into(),
+            extra: vec![format!("IP6={VM_IP6}")],
+            ..Binding::for_vm6(vm)
+        },
+    ) else {
+        return;
+    };
+    sb.wait_link_local(&vm, SLAAC_TIMEOUT);
+    let short = Dhcp6Opts {
+        timeout_s: 5,
+        ..Dhcp6Opts::ia(Ia6::Na)
+    };
+    let run = sb.dhclient6_stateful(&vm, &short);
+    sb.expect_no_lease(run, 5);
+    expect_counter_at_least(&mut sb, "drop_spoofed", 1);
+    if sb.counter("dhcp6_advertise") + sb.counter("dhcp6_reply") != 0 {
+        sb.fail("a spoofed VM got a DHCPv6 answer");
+    }
+    // The right MAC: a lease. Then the file goes.
+    let mark = sb.log_mark();
+    sb.write_binding(
+        "tap0",
+        &Binding {
+            extra: vec![format!("IP6={VM_IP6}")],
+            ..Binding::for_vm6(&vm)
+        },
+    );
+    sb.wait_log(mark, "binding active tap=tap0", BINDING_TIMEOUT);
+    let run = sb.dhclient6_stateful(&vm, &Dhcp6Opts::ia(Ia6::Na));
+    sb.expect_lease6(run);
+    sb.stop_dhclient(run);
+    let mark = sb.log_mark();
+    sb.remove_binding("tap0");
+    sb.wait_log(mark, "binding removed tap=tap0", BINDING_TIMEOUT);
+    let replies = sb.counter("dhcp6_advertise") + sb.counter("dhcp6_reply");
+    let unbound = sb.counter("accepted_unbound");
+    let run = sb.dhclient6_stateful(&vm, &short);
+    sb.expect_no_lease(run, 5);
+    if sb.counter("dhcp6_advertise") + sb.counter("dhcp6_reply") != replies {
+        sb.fail("an unbound tap got a DHCPv6 answer");
+    }
+    expect_counter_at_least(&mut sb, "accepted_unbound", unbound + 1);
 }
