@@ -104,7 +104,9 @@ fn expect_identities(sb: &Sandbox, k: &BTreeMap<String, u64>) {
 /// at 2000/s: valid requests of every kind, spoofed ones (the victim's MAC), truncated,
 /// oversized (up to 1500-byte IP packets), lying IP/UDP lengths, IP options, a Hop-by-Hop
 /// header, bad checksums, bad magic cookies, hlen 0/17/255, option lengths 0, 2, 32, 255 and
-/// past the end, terminal escapes and newlines in client strings, random payloads; plus
+/// past the end, terminal escapes and newlines in client strings, random payloads, DHCPv6
+/// identity associations good and bad (short IA_NA and IAADDR, an IAPREFIX of length 200,
+/// overruns), Solicits to a unicast address or naming a server, relay messages; plus
 /// frames the kernel itself drops. From tap2 (unbound) the same mix, smaller. Meanwhile and
 /// afterwards, tap1's real dhclient gets its lease.
 ///
@@ -259,7 +261,16 @@ fn hostile_vm_is_accounted_for_and_others_still_served() {
         &ctx,
     );
     expect_identities(&sb, &k);
-    for reason in ["drop_malformed", "drop_spoofed", "drop_unexpected_type"] {
+    for reason in [
+        "drop_malformed",
+        "drop_spoofed",
+        "drop_unexpected_type",
+        "drop_invalid",
+        "drop_unicast",
+        "drop_other_server",
+        "dhcp6_relay",
+        "dhcp6_other_type",
+    ] {
         if c(&sb, &k, reason) == 0 {
             sb.fail(&format!("the hostile mix produced no {reason}: {ctx}"));
         }

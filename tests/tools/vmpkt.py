@@ -431,6 +431,33 @@ def hostile_mix(mac, other_mac, ip4, rnd, scale):
         m.add("v6_oversized", q, dhcp6_frame(mb, ll, dhcp6_msg(11, tr, bytes(opts[:1400]))))
         m.add("v6_relay_forw_nested", q, dhcp6_frame(mb, ll, b"\x0c\x00" + b"\0" * 32 + opt6(
             9, b"\x0c\x00" + b"\0" * 32 + opt6(9, full))))
+        # Stateful (issue 14): well-formed and malformed identity associations.
+        sid = opt6(2, duid_ll(other_mac))  # another server's: dropped or refused by type
+        iaaddr = opt6(5, socket.inet_pton(socket.AF_INET6, own6) + struct.pack("!II", 100, 200))
+        iaprefix = opt6(26, struct.pack("!IIB", 100, 200, 56)
+                        + socket.inet_pton(socket.AF_INET6, "2001:db8:100::"))
+        ia_na = opt6(3, struct.pack("!III", 1, 0, 0) + iaaddr)
+        ia_pd = opt6(25, struct.pack("!III", 2, 0, 0) + iaprefix)
+        for t in (1, 3, 5, 6):
+            m.add("v6_stateful", q, dhcp6_frame(mb, ll, dhcp6_msg(t, tr, cid + sid + oro + ia_na
+                                                                   + ia_pd)))
+        m.add("v6_solicit", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + oro + ia_na + ia_pd)))
+        m.add("v6_solicit_rapid", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + opt6(14, b"")
+                                                                    + ia_na)))
+        m.add("v6_solicit_unicast", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + ia_na),
+                                                   dst="fe80::1"))
+        m.add("v6_ia_na_short", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + opt6(3, b"\0" * 11))))
+        m.add("v6_iaaddr_short", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + opt6(
+            3, struct.pack("!III", 1, 0, 0) + opt6(5, rbytes(23))))))
+        m.add("v6_iaprefix_len_200", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + opt6(
+            25, struct.pack("!III", 2, 0, 0) + opt6(26, struct.pack("!IIB", 1, 1, 200)
+                                                   + b"\0" * 16)))))
+        m.add("v6_ia_overrun", q, dhcp6_frame(mb, ll, dhcp6_msg(1, tr, cid + opt6(
+            3, struct.pack("!III", 1, 0, 0) + struct.pack("!HH", 5, 900) + b"x"))))
+        m.add("v6_ia_random", q, dhcp6_frame(mb, ll, dhcp6_msg(rnd.choice((1, 3, 4, 5, 6, 8, 9)),
+                                                               tr, cid + opt6(rnd.choice((3, 4, 25)),
+                                                                              rbytes(rnd.randrange(0, 200))))))
+        m.add("v6_confirm_empty", q, dhcp6_frame(mb, ll, dhcp6_msg(4, tr, cid)))
 
     # --- Router Solicitation (ICMPv6 133 -> queue 43) ---
     q = "rs"
