@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod limiter;
 pub mod logging;
 pub mod logthrottle;
+pub mod metrics;
 pub mod nftcount;
 pub mod privdrop;
 pub mod ra;
