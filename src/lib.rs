@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod events;
 pub mod limiter;
 pub mod logging;
 pub mod logthrottle;

@@ -12,6 +12,7 @@ use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::cli::{self, Action, Args, CliError};
 use nfdhcpd::config::{self, Config};
 use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
+use nfdhcpd::events::Trace;
 use nfdhcpd::logging::{self, Target};
 use nfdhcpd::privdrop::{self, Account, PrivError};
 use nfdhcpd::ra::RaTimer;
@@ -185,6 +186,7 @@ struct Running {
     registry: Arc<Mutex<Registry>>,
     snapshot: SharedSnapshot,
     stats: Arc<Stats>,
+    trace: Arc<Trace>,
     pidfile: PidFile,
 }
 
@@ -226,6 +228,7 @@ fn start(
         config: Arc::new(ArcSwap::from_pointee(config)),
         registry,
         stats: Arc::new(Stats::default()),
+        trace: Arc::new(Trace::new()),
         pidfile,
     };
     spawn_threads(&run, queues, socket, monitor, dirwatch)?;
@@ -336,6 +339,7 @@ fn spawn_threads(
             send: send.clone(),
             stats: Arc::clone(&run.stats),
             changes: changes_tx.clone(),
+            trace: Arc::clone(&run.trace),
         };
         spawn(&format!("queue-{num}"), move || w.run())?;
     }

@@ -8,6 +8,7 @@
 
 use crate::binding::snapshot::{Change, Entry, SharedSnapshot, Slot};
 use crate::config::Config;
+use crate::events::{Decision, Event, Trace, Traced};
 use crate::limiter::Buckets;
 use crate::logthrottle::Every;
 use crate::reply::{self, Ctx, Handled, NoReply, Outcome, Packet, ReplyKind, RequestKind};
@@ -160,6 +161,8 @@ pub struct Worker {
     pub stats: Arc<Stats>,
     /// To the RA timer: a VM whose IPv6 stack is coming up (see [`Change::Probe`]).
     pub changes: Sender<Change>,
+    /// Live tracing (`nfdhcpd ctl trace`).
+    pub trace: Arc<Trace>,
 }
 
 impl Worker {
@@ -228,19 +231,42 @@ impl Worker {
         local
             .buckets
             .set_limits(limits.rate_limit, limits.rate_burst);
+        let frame_src = msg.get_hw_addr().and_then(MacAddr::from_slice);
         if !local.buckets.allow(ifindex, Instant::now()) {
             Stats::bump(&self.stats.drop_rate_limited);
+            self.note(
+                slot,
+                Event::now(self.kind, None, Decision::RateLimited, frame_src),
+                msg,
+                &[],
+            );
             return Verdict::Drop;
         }
         let entry = match slot {
             Slot::Active(entry) => entry,
             Slot::Inactive { binding, .. } => {
                 self.count_no_reply(&binding.tap, NoReply::NoHostMac);
+                let why = Decision::NoReply(NoReply::NoHostMac);
+                self.note(slot, Event::now(self.kind, None, why, frame_src), msg, &[]);
                 return Verdict::Drop;
             }
         };
-        self.answer(msg, ifindex, entry, &config, local);
+        self.answer(msg, slot, entry, &config, local);
         Verdict::Drop
+    }
+
+    /// Records a decision in the tap's event log and, while someone traces, hands it on
+    /// with copies of the request and the reply.
+    fn note(&self, slot: &Slot, event: Event, msg: &Message, reply: &[u8]) {
+        slot.events().record(event);
+        if self.trace.on() {
+            self.trace.publish(Traced {
+                tap: slot.binding().tap.clone(),
+                event,
+                request: msg.get_payload().to_vec(),
+                reply: reply.to_vec(),
+            });
+        }
     }
 
     /// Runs the handler on a packet from a servable tap and acts on its outcome: counts it,
@@ -248,11 +274,12 @@ impl Worker {
     fn answer(
         &self,
         msg: &Message,
-        ifindex: u32,
+        slot: &Slot,
         entry: &Entry,
         config: &Config,
         local: &mut Local,
     ) {
+        let ifindex = entry.ifindex;
         let buf = local.scratch.get_or_insert_with(|| self.send.buffer());
         let pkt = Packet {
             ip: msg.get_payload(),
@@ -273,6 +300,16 @@ impl Worker {
             return;
         };
         self.count_request(request);
+        let decision = match outcome {
+            Outcome::Reply { kind, .. } => Decision::Replied(kind),
+            Outcome::NoReply(why) => Decision::NoReply(why),
+        };
+        let event = Event::now(self.kind, request, decision, pkt.frame_src);
+        let reply = match (outcome, local.scratch.as_deref()) {
+            (Outcome::Reply { len, .. }, Some(buf)) => buf.get(..len).unwrap_or_default(),
+            _ => &[],
+        };
+        self.note(slot, event, msg, reply);
         match outcome {
             Outcome::Reply { len, kind } => {
                 self.count_reply(kind);

@@ -10,6 +10,7 @@
 
 use super::file::Binding;
 use super::links::Link;
+use crate::events::EventLog;
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use ipnetwork::Ipv6Network;
@@ -35,6 +36,8 @@ pub struct Entry {
     /// Renew of an old address gets it back with lifetimes 0 (RFC 8415 §18.3.4) instead of
     /// NoBinding. Kept in memory only: a restart forgets it.
     pub previous6: Previous6,
+    /// The tap's last packets' fate, kept across changes of the binding.
+    pub events: EventLog,
 }
 
 /// IA_NA addresses and IA_PD prefixes a binding no longer has, newest first, at most
@@ -94,6 +97,7 @@ pub enum Slot {
         binding: Arc<Binding>,
         ifindex: u32,
         why: Inactive,
+        events: EventLog,
     },
 }
 
@@ -118,6 +122,13 @@ impl Slot {
             Slot::Inactive { .. } => None,
         }
     }
+
+    pub fn events(&self) -> &EventLog {
+        match self {
+            Slot::Active(e) => &e.events,
+            Slot::Inactive { events, .. } => events,
+        }
+    }
 }
 
 impl Entry {
@@ -129,6 +140,7 @@ impl Entry {
                 binding: Arc::clone(binding),
                 ifindex: tap.ifindex,
                 why: Inactive::NoHostMac,
+                events: EventLog::new(),
             };
         };
         let fallback_domains = binding.hostname_domain.iter().cloned().collect();
@@ -139,19 +151,27 @@ impl Entry {
             fallback_domains,
             running: tap.running,
             previous6: Previous6::default(),
+            events: EventLog::new(),
         })
     }
 }
 
 impl Slot {
     /// This slot, remembering what `old` (the tap's slot before this change) handed out over
-    /// DHCPv6 that this one does not.
+    /// DHCPv6 that this one does not, and keeping its events.
     pub fn following(mut self, old: Option<&Slot>) -> Slot {
-        if let (Slot::Active(entry), Some(old)) = (&mut self, old) {
-            let remembered = old.active().map(|e| &e.previous6);
-            let empty = Previous6::default();
-            entry.previous6 =
-                Previous6::after(old.binding(), remembered.unwrap_or(&empty), &entry.binding);
+        let Some(old) = old else {
+            return self;
+        };
+        match &mut self {
+            Slot::Active(entry) => {
+                let remembered = old.active().map(|e| &e.previous6);
+                let empty = Previous6::default();
+                entry.previous6 =
+                    Previous6::after(old.binding(), remembered.unwrap_or(&empty), &entry.binding);
+                entry.events = old.events().clone();
+            }
+            Slot::Inactive { events, .. } => *events = old.events().clone(),
         }
         self
     }
