@@ -34,7 +34,7 @@ cd "$root"
 
 sanitizer="${FUZZ_SANITIZER:-address}"
 timeout="${FUZZ_TIMEOUT:-10}"
-all_targets="dhcp4 dhcp6 ndp pure_path binding_file config roundtrip"
+all_targets="dhcp4 dhcp6 dhcp6_stateful ndp pure_path stateful_path binding_file config roundtrip"
 targets="${FUZZ_TARGETS:-$all_targets}"
 
 export RUSTC_BOOTSTRAP=1

@@ -28,7 +28,7 @@ ETH_HDR_LEN = 14
 def fixture(path, name):
     """The bytes of `static NAME: [u8; N] = [...];` in src/`path`, checked against N."""
     text = (ROOT / "src" / path).read_text()
-    m = re.search(r"static %s: \[u8; (\d+)\] = \[(.*?)\];" % name, text, re.S)
+    m = re.search(r"static %s: \[u8; ([\d +]+)\] = \[(.*?)\];" % name, text, re.S)
     if not m:
         sys.exit(f"{name} not found in src/{path}")
     body = re.sub(r"//[^\n]*", "", m.group(2))
@@ -40,7 +40,7 @@ def fixture(path, name):
             out.append(ord(tok[2]))
         else:
             out.append(int(tok, 0))
-    if len(out) != int(m.group(1)):
+    if len(out) != sum(int(n) for n in m.group(1).split("+")):
         sys.exit(f"{name}: read {len(out)} bytes, declared {m.group(1)}")
     return bytes(out)
 
@@ -100,6 +100,57 @@ def ns(src, dst, target, slla=None):
     return ipv6_icmp(src, dst, body)
 
 
+def opt6(code, data):
+    """A DHCPv6 option (RFC 8415 §21.1)."""
+    return struct.pack("!HH", code, len(data)) + data
+
+
+def ia6(code, iaid, t1, t2, subs=b""):
+    """IA_NA (3) or IA_PD (25) with IAID, T1, T2; IA_TA (4) with the IAID only."""
+    fixed = struct.pack("!I", iaid) if code == 4 else struct.pack("!III", iaid, t1, t2)
+    return opt6(code, fixed + subs)
+
+
+def iaaddr(addr, preferred, valid):
+    return opt6(5, ipaddress.IPv6Address(addr).packed + struct.pack("!II", preferred, valid))
+
+
+def iaprefix(net, preferred, valid):
+    net = ipaddress.IPv6Network(net)
+    return opt6(26, struct.pack("!IIB", preferred, valid, net.prefixlen) + net.network_address.packed)
+
+
+def dhcp6_messages():
+    """Stateful client messages as dhclient -6 (-P for prefixes) lays them out, for the VM
+    52:54:00:12:34:56 and the server DUID-LL of 02:00:5e:10:00:01; the addresses and
+    prefixes are those of stateful_path's binding 19 (IP6 2001:db8:1::10, ::11; DELEGATED6
+    2001:db8:100::/56; earlier 2001:db8:1::20 and 2001:db8:300::/56)."""
+    client = opt6(1, bytes.fromhex("0003000152540012" "3456"))
+    server = opt6(2, bytes.fromhex("00030001" "02005e100001"))
+    oro = opt6(6, struct.pack("!HH", 23, 24))
+    elapsed = opt6(8, b"\0\0")
+    na0 = ia6(3, 0x00123456, 0, 0)
+    pd0 = ia6(25, 0x00123456, 0, 0)
+    na = ia6(3, 0x00123456, 3600, 7200,
+             iaaddr("2001:db8:1::10", 7200, 14400) + iaaddr("2001:db8:1::11", 7200, 14400))
+    pd = ia6(25, 0x00123456, 3600, 7200, iaprefix("2001:db8:100::/56", 7200, 14400))
+    old_na = ia6(3, 0x00123456, 3600, 7200, iaaddr("2001:db8:1::20", 7200, 14400))
+    old_pd = ia6(25, 0x00123456, 3600, 7200, iaprefix("2001:db8:300::/56", 7200, 14400))
+    hdr = lambda t, xid: bytes([t]) + xid.to_bytes(3, "big")
+    return {
+        "solicit-na-pd": hdr(1, 0x2a4e11) + client + oro + elapsed + na0 + pd0,
+        "solicit-rapid-na-pd": hdr(1, 0x2a4e12) + client + oro + elapsed + opt6(14, b"") + na0 + pd0,
+        "request-na-pd": hdr(3, 0x5d1c01) + client + server + oro + elapsed + na + pd,
+        "renew-na-pd": hdr(5, 0x5d1c02) + client + server + oro + elapsed + na + pd,
+        "renew-previous": hdr(5, 0x5d1c03) + client + server + elapsed + old_na + old_pd,
+        "rebind-na-pd": hdr(6, 0x5d1c04) + client + oro + elapsed + na + pd,
+        "confirm-na": hdr(4, 0x5d1c05) + client + elapsed + na,
+        "release-na-pd": hdr(8, 0x5d1c06) + client + server + elapsed + na + pd,
+        "decline-na": hdr(9, 0x5d1c07) + client + server + elapsed + old_na,
+        "solicit-ta": hdr(1, 0x5d1c08) + client + elapsed + ia6(4, 7, 0, 0),
+    }
+
+
 def build():
     dhcp_discover_ip = fixture("wire/frame.rs", "DISCOVER_IP_BYTES")
     scapy_frame = fixture("wire/frame.rs", "SCAPY_FRAME_BYTES")
@@ -114,7 +165,7 @@ def build():
     na_frame = fixture("wire/frame.rs", "NA_FRAME_BYTES")
     udp6_frame = fixture("wire/frame.rs", "UDP_FRAME_BYTES")
     ra_frame = fixture("wire/ndp.rs", "RA_FRAME_BYTES")
-    reply6 = fixture("wire/dhcp6.rs", "REPLY_BYTES")
+    reply6 = fixture("wire/dhcp6/mod.rs", "REPLY_BYTES")
     name_list = fixture("wire/dns.rs", "LIST_BYTES")
 
     vm_ll, host_ll = "fe80::1bba:bfd7:b741:fbbe", "fe80::5eff:fe10:1"
@@ -172,8 +223,23 @@ def build():
         "original-sample": (FIXTURES / "compat-nfdhcpd.conf").read_text(),
         "shipped-sample": (ROOT / "conf" / "nfdhcpd.conf").read_text(),
     }
+    messages = dhcp6_messages()
+    dhcp6_stateful = dict(messages)
+    dhcp6_stateful["solicit-dhclient"] = fixture("wire/dhcp6/ia.rs", "SOLICIT_BYTES")
+    dhcp6_stateful["renew-fixture"] = fixture("wire/dhcp6/ia.rs", "RENEW_BYTES")
+    dhcp6_stateful["reply-fixture"] = fixture("wire/dhcp6/ia.rs", "REPLY_BYTES")
+    dhcp6_stateful["info-request-dhclient"] = info_payload
+    # stateful_path's raw layout: 0 (raw), entry 19, config 0, to ff02::1:2 (0) or to our
+    # link-local address (1), then the message.
+    stateful_path = {k: bytes([0, 19, 0, 0]) + v for k, v in messages.items()}
+    stateful_path["request-unicast"] = bytes([0, 19, 1, 1]) + messages["request-na-pd"]
+    stateful_path["solicit-dhclient"] = bytes([0, 0, 0, 0]) + dhcp6_stateful["solicit-dhclient"]
+    pure_path["solicit-na-pd"] = ipv6_udp(vm_ll, "ff02::1:2", 546, 547, messages["solicit-na-pd"], 1)
+    pure_path["request-na-pd"] = ipv6_udp(vm_ll, "ff02::1:2", 546, 547, messages["request-na-pd"], 1)
     return {
         "dhcp4": dhcp4,
+        "dhcp6_stateful": dhcp6_stateful,
+        "stateful_path": stateful_path,
         "dhcp6": dhcp6,
         "ndp": ndp,
         "pure_path": pure_path,

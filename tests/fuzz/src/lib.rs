@@ -9,6 +9,7 @@
 use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use dhcproto::Decodable;
 use nfdhcpd::binding::file::{self, Binding};
 use nfdhcpd::binding::snapshot::Entry;
 use nfdhcpd::config::{Config, Ipv6Mode};
@@ -540,19 +541,470 @@ pub fn check_na_reply(frame_bytes: &[u8], target: Ipv6Addr, host: MacAddr) {
     assert!(na.solicited && na.router);
 }
 
-/// A DHCPv6 reply frame parses: IPv6/UDP 547 -> the client's port, a REPLY to the request's
-/// transaction id that our own Request parser accepts, with our server id and the client's
-/// id echoed.
-pub fn check_dhcp6_reply(frame_bytes: &[u8], req: &dhcp6::Request<'_>, host: MacAddr) {
+/// A DHCPv6 reply frame is what RFC 8415 and the policy promise for the request `request_ip`
+/// (the IPv6 packet answered), on `e` with `cfg`: see [`check_dhcp6_exchange`]. Kept under
+/// its old name for pure_path.
+pub fn check_dhcp6_reply(
+    frame_bytes: &[u8],
+    kind: ReplyKind,
+    request_ip: &[u8],
+    e: &Entry,
+    cfg: &Config,
+) {
+    check_dhcp6_exchange(frame_bytes, kind, request_ip, e, cfg);
+}
+
+/// One IA of a message as the oracle sees it: kind, IAID, T1, T2, its IAADDR/IAPREFIX
+/// leases and the status code inside it, if any.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SeenIa {
+    pub code: u16,
+    pub iaid: u32,
+    pub t1: u32,
+    pub t2: u32,
+    /// (address or prefix, prefix length (128 for an address), preferred, valid).
+    pub leases: Vec<(Ipv6Addr, u8, u32, u32)>,
+    pub status: Option<u16>,
+}
+
+/// The IAs of a checked message, walked by hand (not through `ias()`), in order.
+pub fn seen_ias(payload: &[u8]) -> Vec<SeenIa> {
+    let p = dhcp6::Packet::new_checked(payload).expect("checked message");
+    let mut out = Vec::new();
+    for o in p.options() {
+        let o = o.expect("checked message");
+        let Some(kind) = dhcp6::IaKind::from_code(o.code) else {
+            continue;
+        };
+        out.push(seen_ia(kind, o.data).expect("checked message: IA well formed"));
+    }
+    out
+}
+
+/// An IA's data read by hand, or None where RFC 8415 §21.4-21.6, §21.21-21.22 and
+/// §21.13 make it malformed: short fixed part, a sub-option running past the end, an
+/// IAADDR (IA_NA/IA_TA only) under 24 bytes, an IAPREFIX (IA_PD only) under 25 bytes or
+/// longer than /128, a Status Code under 2 bytes. The model `Ia::parse` must agree with.
+pub fn seen_ia(kind: dhcp6::IaKind, data: &[u8]) -> Option<SeenIa> {
+    let be32 = |d: &[u8], at: usize| u32::from_be_bytes([d[at], d[at + 1], d[at + 2], d[at + 3]]);
+    let fixed = if kind == dhcp6::IaKind::Ta { 4 } else { 12 };
+    if data.len() < fixed {
+        return None;
+    }
+    let (t1, t2) = if kind == dhcp6::IaKind::Ta {
+        (0, 0)
+    } else {
+        (be32(data, 4), be32(data, 8))
+    };
+    let mut ia = SeenIa {
+        code: kind.code(),
+        iaid: be32(data, 0),
+        t1,
+        t2,
+        leases: Vec::new(),
+        status: None,
+    };
+    let mut rest = &data[fixed..];
+    while !rest.is_empty() {
+        if rest.len() < 4 {
+            return None;
+        }
+        let code = u16::from_be_bytes([rest[0], rest[1]]);
+        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+        let d = rest.get(4..4 + len)?;
+        match code {
+            5 => {
+                if kind == dhcp6::IaKind::Pd || len < 24 {
+                    return None;
+                }
+                let a: [u8; 16] = d[..16].try_into().unwrap();
+                ia.leases
+                    .push((Ipv6Addr::from(a), 128, be32(d, 16), be32(d, 20)));
+            }
+            26 => {
+                if kind != dhcp6::IaKind::Pd || len < 25 || d[8] > 128 {
+                    return None;
+                }
+                let a: [u8; 16] = d[9..25].try_into().unwrap();
+                ia.leases
+                    .push((Ipv6Addr::from(a), d[8], be32(d, 0), be32(d, 4)));
+            }
+            13 => {
+                if len < 2 {
+                    return None;
+                }
+                ia.status.get_or_insert(u16::from_be_bytes([d[0], d[1]]));
+            }
+            _ => {}
+        }
+        rest = &rest[4 + len..];
+    }
+    Some(ia)
+}
+
+/// What `ia` (a checked view) yields, in the oracle's terms (no status: the view has none).
+pub fn view_ia(ia: &dhcp6::Ia<'_>) -> SeenIa {
+    let mut leases: Vec<_> = ia
+        .addresses()
+        .map(|a| (a.addr, 128, a.preferred, a.valid))
+        .collect();
+    leases.extend(
+        ia.prefixes()
+            .map(|p| (p.prefix, p.len, p.preferred, p.valid)),
+    );
+    SeenIa {
+        code: ia.kind.code(),
+        iaid: ia.iaid,
+        t1: ia.t1,
+        t2: ia.t2,
+        leases,
+        status: None,
+    }
+}
+
+/// The IAs dhcproto decodes from `m`'s options, sorted (dhcproto sorts options by code).
+pub fn dhcproto_ias(m: &dhcproto::v6::Message) -> Vec<SeenIa> {
+    use dhcproto::v6::DhcpOption as D;
+    let leases = |opts: &dhcproto::v6::DhcpOptions| {
+        let mut v = Vec::new();
+        let mut status = None;
+        for o in opts.iter() {
+            match o {
+                D::IAAddr(a) => v.push((a.addr, 128, a.preferred_life, a.valid_life)),
+                D::IAPrefix(p) => v.push((
+                    p.prefix_ip,
+                    p.prefix_len,
+                    p.preferred_lifetime,
+                    p.valid_lifetime,
+                )),
+                D::StatusCode(s) => {
+                    status.get_or_insert(u16::from(s.status));
+                }
+                _ => {}
+            }
+        }
+        v.sort();
+        (v, status)
+    };
+    let mut out = Vec::new();
+    for o in m.opts().iter() {
+        let (code, iaid, t1, t2, opts) = match o {
+            D::IANA(ia) => (3, ia.id, ia.t1, ia.t2, &ia.opts),
+            D::IATA(ia) => (4, ia.id, 0, 0, &ia.opts),
+            D::IAPD(ia) => (25, ia.id, ia.t1, ia.t2, &ia.opts),
+            _ => continue,
+        };
+        let (leases, status) = leases(opts);
+        out.push(SeenIa {
+            code,
+            iaid,
+            t1,
+            t2,
+            leases,
+            status,
+        });
+    }
+    out.sort();
+    out
+}
+
+/// `ias` with each IA's leases sorted and the IAs sorted: dhcproto's order.
+pub fn sorted_ias(ias: &[SeenIa]) -> Vec<SeenIa> {
+    let mut v: Vec<SeenIa> = ias
+        .iter()
+        .cloned()
+        .map(|mut ia| {
+            ia.leases.sort();
+            ia
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The first top-level Status Code of a checked message.
+fn top_status(payload: &[u8]) -> Option<dhcp6::StatusCode> {
+    let p = dhcp6::Packet::new_checked(payload).ok()?;
+    let found = p
+        .options()
+        .filter_map(Result::ok)
+        .find(|o| o.code == dhcp6::option::STATUS_CODE)?;
+    let code = found.data.get(..2)?;
+    Some(dhcp6::StatusCode::from(u16::from_be_bytes([
+        code[0], code[1],
+    ])))
+}
+
+fn has_option(payload: &[u8], code: u16) -> bool {
+    dhcp6::Packet::new_checked(payload)
+        .map(|p| p.options().filter_map(Result::ok).any(|o| o.code == code))
+        .unwrap_or(false)
+}
+
+/// Whether RFC 8415 §16 (and the policy: the binding needs SUBNET6) lets a server answer
+/// the client message `req` sent to `dst`, on `e`. `Err` names why not.
+pub fn dhcp6_answerable(
+    req: &dhcp6::Request<'_>,
+    dst: Ipv6Addr,
+    e: &Entry,
+) -> Result<(), &'static str> {
+    use dhcp6::MessageType as T;
+    if e.binding.subnet6.is_none() {
+        return Err("no SUBNET6");
+    }
+    let ours = dhcp6::duid_ll(e.host_mac);
+    let server_ours = req.server_id == Some(&ours[..]);
+    match req.msg_type {
+        T::InformationRequest => {
+            if req.has_ia {
+                return Err("Information-Request with an IA (§16.12)");
+            }
+            if req.server_id.is_some() && !server_ours {
+                return Err("Information-Request for another server (§16.12)");
+            }
+        }
+        T::Solicit | T::Rebind | T::Confirm => {
+            if req.client_id.is_none() {
+                return Err("no client id (§16)");
+            }
+            if req.server_id.is_some() {
+                return Err("Solicit/Rebind/Confirm with a server id (§16.2, 16.5, 16.8)");
+            }
+            if !dst.is_multicast() {
+                return Err("Solicit/Rebind/Confirm to unicast (§16)");
+            }
+        }
+        T::Request | T::Renew | T::Release | T::Decline => {
+            if req.client_id.is_none() {
+                return Err("no client id (§16)");
+            }
+            if !server_ours {
+                return Err("Request/Renew/Release/Decline not for our server id (§16)");
+            }
+        }
+        _ => return Err("not a client message a server answers"),
+    }
+    Ok(())
+}
+
+/// The whole oracle on a DHCPv6 reply to `request_ip` (which the handler answered, so it
+/// parses), on entry `e` with config `cfg`:
+///
+/// - the frame: from the host MAC and its link-local address, UDP 547 back to the request's
+///   source address and port;
+/// - the message: our own `Request::parse` and dhcproto both accept it and agree on its
+///   type, transaction id and IAs; Advertise only for a Solicit without Rapid Commit (and
+///   then `kind` is `Dhcp6Advertise`); our server id, the client id echoed;
+/// - RFC 8415 §16: the request was one a server may answer ([`dhcp6_answerable`]);
+/// - the body per message type: UseMulticast only to unicast Request/Renew/Release/Decline;
+///   Confirm Success exactly when every address it names is on the link; Release, Decline
+///   Success; Information-Request no IA;
+/// - the IAs of a Solicit/Request/Renew/Rebind reply: the request's IAs (kind and IAID, in
+///   order, at most 8), or for an Advertise that can assign nothing none and NoAddrsAvail;
+///   every lease with a lifetime is one of the binding's current ones, all of them in that
+///   IA, at lifetime = lease_lifetime, each in one IA only, with 0 < T1 <= T2 <= lifetime;
+///   every lease at lifetime 0 is one the request's IA named (Renew/Rebind only) and not a
+///   current one; an IA without a lease has a failure status (IA_TA: NoAddrsAvail).
+pub fn check_dhcp6_exchange(
+    frame_bytes: &[u8],
+    kind: ReplyKind,
+    request_ip: &[u8],
+    e: &Entry,
+    cfg: &Config,
+) {
+    use dhcp6::MessageType as T;
+    let asked = frame::parse_ipv6_udp(request_ip).expect("answered, so it parsed");
+    let req = dhcp6::Request::parse(asked.payload).expect("answered, so it parsed");
+    let host = e.host_mac;
+    assert_eq!(&frame_bytes[6..12], &host.octets(), "source MAC");
     let udp = frame::parse_ipv6_udp(&frame_bytes[frame::ETH_HDR_LEN..]).expect("reply parses");
-    assert_eq!(udp.src_port, dhcp6::SERVER_PORT);
-    walk_dhcp6(udp.payload);
-    let reply = dhcp6::Request::parse(udp.payload).expect("our reply is well-formed");
-    assert_eq!(reply.msg_type, dhcp6::MessageType::Reply);
+    assert_eq!(
+        (udp.src_port, udp.dst_port),
+        (dhcp6::SERVER_PORT, asked.src_port)
+    );
+    assert_eq!((udp.src, udp.dst), (host.link_local(), asked.src));
+    let payload = udp.payload;
+    walk_dhcp6(payload);
+    let reply = dhcp6::Request::parse(payload).expect("our reply is well-formed");
+
+    // RFC 8415 §16: nothing goes to a message that must be discarded.
+    if let Err(why) = dhcp6_answerable(&req, asked.dst, e) {
+        panic!("answered a message to discard: {why}: {req:?}");
+    }
+
+    let want_type = if req.msg_type == T::Solicit && !req.rapid_commit {
+        T::Advertise
+    } else {
+        T::Reply
+    };
+    assert_eq!(
+        reply.msg_type, want_type,
+        "reply type for {:?}",
+        req.msg_type
+    );
+    let want_kind = match want_type {
+        T::Advertise => ReplyKind::Dhcp6Advertise,
+        _ => ReplyKind::Dhcp6Reply,
+    };
+    assert_eq!(kind, want_kind);
     assert_eq!(reply.transaction_id, req.transaction_id);
-    assert_eq!(reply.server_id, Some(&dhcp6::duid_ll(host)[..]));
-    assert_eq!(reply.client_id, req.client_id);
-    assert!(!reply.has_ia);
+    assert_eq!(
+        reply.server_id,
+        Some(&dhcp6::duid_ll(host)[..]),
+        "server id"
+    );
+    assert_eq!(reply.client_id, req.client_id, "client id echoed");
+    assert_eq!(
+        reply.rapid_commit,
+        req.msg_type == T::Solicit && req.rapid_commit,
+        "Rapid Commit only in a Reply to a Solicit with it (§18.3.1)"
+    );
+
+    // Our walk, our view and dhcproto agree on the reply's IAs.
+    let ias = seen_ias(payload);
+    let views: Vec<SeenIa> = reply.ias().map(|ia| view_ia(&ia)).collect();
+    let no_status: Vec<SeenIa> = ias
+        .iter()
+        .cloned()
+        .map(|ia| SeenIa { status: None, ..ia })
+        .collect();
+    assert_eq!(views, no_status, "ias() yields every IA of the reply");
+    let m = dhcproto::v6::Message::from_bytes(payload).expect("dhcproto decodes our reply");
+    assert_eq!(u8::from(m.msg_type()), u8::from(reply.msg_type));
+    let xid = req.transaction_id.to_be_bytes();
+    assert_eq!(m.xid(), [xid[1], xid[2], xid[3]]);
+    assert_eq!(
+        dhcproto_ias(&m),
+        sorted_ias(&ias),
+        "dhcproto reads the same IAs"
+    );
+
+    let status = top_status(payload);
+    let multicast = asked.dst.is_multicast();
+    let b = &e.binding;
+    match req.msg_type {
+        T::Request | T::Renew | T::Release | T::Decline if !multicast => {
+            assert!(ias.is_empty(), "UseMulticast carries no IA");
+            assert_eq!(status, Some(dhcp6::StatusCode::UseMulticast));
+            return;
+        }
+        T::InformationRequest => {
+            assert!(ias.is_empty() && status.is_none());
+            assert!(has_option(payload, dhcp6::option::INFORMATION_REFRESH_TIME));
+            return;
+        }
+        T::Release | T::Decline => {
+            assert!(ias.is_empty());
+            assert_eq!(status, Some(dhcp6::StatusCode::Success));
+            return;
+        }
+        T::Confirm => {
+            assert!(ias.is_empty());
+            let addrs: Vec<Ipv6Addr> = req
+                .ias()
+                .filter(|ia| ia.kind != dhcp6::IaKind::Pd)
+                .flat_map(|ia| ia.addresses().map(|a| a.addr))
+                .collect();
+            assert!(
+                !addrs.is_empty(),
+                "a Confirm naming no address gets no reply"
+            );
+            let on_link = addrs
+                .iter()
+                .all(|a| b.ip6.contains(a) || b.subnet6.is_some_and(|n| n.contains(*a)));
+            let want = if on_link {
+                dhcp6::StatusCode::Success
+            } else {
+                dhcp6::StatusCode::NotOnLink
+            };
+            assert_eq!(status, Some(want), "Confirm of {addrs:?}");
+            return;
+        }
+        T::Solicit | T::Request | T::Renew | T::Rebind => {}
+        other => unreachable!("dhcp6_answerable let {other:?} through"),
+    }
+    let v6 = cfg.live.ipv6.as_ref().expect("answered, so IPv6 is on");
+    let lifetime = v6.lease_lifetime;
+    let extend = matches!(req.msg_type, T::Renew | T::Rebind);
+    let asked_ias: Vec<SeenIa> = req.ias().map(|ia| view_ia(&ia)).collect();
+    let can_assign = asked_ias.iter().any(|ia| match ia.code {
+        3 => !b.ip6.is_empty(),
+        25 => !b.delegated6.is_empty(),
+        _ => false,
+    });
+    let ids = |v: &[SeenIa]| v.iter().map(|ia| (ia.code, ia.iaid)).collect::<Vec<_>>();
+    if want_type == T::Advertise && !can_assign {
+        assert!(
+            ias.is_empty(),
+            "an Advertise that assigns nothing has no IA"
+        );
+        assert_eq!(status, Some(dhcp6::StatusCode::NoAddrsAvail));
+        return;
+    }
+    assert!(
+        status.is_none(),
+        "no top-level status with leases: {status:?}"
+    );
+    let first8: Vec<SeenIa> = asked_ias.iter().take(8).cloned().collect();
+    assert_eq!(ids(&ias), ids(&first8), "an IA for each IA of the request");
+    let mut handed: Vec<(Ipv6Addr, u8)> = Vec::new();
+    for (ia, asked_ia) in ias.iter().zip(&first8) {
+        let current: Vec<(Ipv6Addr, u8)> = match ia.code {
+            3 => b.ip6.iter().map(|a| (*a, 128)).collect(),
+            25 => b
+                .delegated6
+                .iter()
+                .map(|n| (n.network(), n.prefix()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut live = Vec::new();
+        for &(addr, len, preferred, valid) in &ia.leases {
+            assert!(preferred <= valid, "preferred over valid in {ia:?}");
+            if valid == 0 {
+                assert_eq!(preferred, 0);
+                assert!(extend, "lifetime 0 only in a Renew/Rebind reply: {ia:?}");
+                assert!(
+                    asked_ia.leases.iter().any(|l| (l.0, l.1) == (addr, len)),
+                    "lease at lifetime 0 not named by the request: {addr}/{len} in {ia:?}"
+                );
+                assert!(
+                    !current.contains(&(addr, len)),
+                    "a current lease at lifetime 0"
+                );
+                continue;
+            }
+            assert_eq!(
+                (preferred, valid),
+                (lifetime, lifetime),
+                "lifetimes of {addr}/{len}"
+            );
+            assert!(
+                current.contains(&(addr, len)),
+                "{addr}/{len} is not the binding's: {current:?}"
+            );
+            assert!(!handed.contains(&(addr, len)), "{addr}/{len} in two IAs");
+            handed.push((addr, len));
+            live.push((addr, len));
+        }
+        if live.is_empty() {
+            assert!(
+                ia.status.is_some_and(|s| s != 0),
+                "an IA without a lease says why: {ia:?}"
+            );
+            assert_eq!((ia.t1, ia.t2), (0, 0));
+        } else {
+            assert_eq!(live, current, "all of the binding's leases, in its order");
+            assert!(ia.status.is_none_or(|s| s == 0), "{ia:?}");
+            assert!(
+                0 < ia.t1 && ia.t1 <= ia.t2 && ia.t2 <= lifetime,
+                "T1/T2 of {ia:?} (lifetime {lifetime})"
+            );
+        }
+        if ia.code == 4 {
+            assert_eq!(ia.status, Some(u16::from(dhcp6::StatusCode::NoAddrsAvail)));
+        }
+    }
 }
 
 /// For inputs that were validated (a parsed binding, a parsed configuration): the reply
