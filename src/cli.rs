@@ -12,6 +12,8 @@ pub enum Action {
     Run(Args),
     Version,
     Help,
+    /// `nfdhcpd ctl ...`: a client of the running daemon's control socket.
+    Ctl(crate::ctl::CtlArgs),
 }
 
 /// The daemon's options.
@@ -31,6 +33,10 @@ pub struct CliError(String);
 impl CliError {
     /// argparse's exit status for a usage error.
     pub const EXIT_CODE: u8 = 2;
+
+    pub fn new(message: String) -> CliError {
+        CliError(message)
+    }
 }
 
 /// The options: short letter, long name, whether it takes a value.
@@ -61,7 +67,12 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Action, CliError>
         foreground: false,
         check: false,
     };
-    let mut it = argv.into_iter();
+    let mut it = argv.into_iter().peekable();
+    // A subcommand the original never had: no option of its could be spelled `ctl`.
+    if it.peek().is_some_and(|a| a == "ctl") {
+        it.next();
+        return crate::ctl::parse(it).map(Action::Ctl);
+    }
     while let Some(arg) = it.next() {
         let found = if let Some(long) = arg.strip_prefix("--") {
             long_option(long)?

@@ -8,6 +8,8 @@ pub mod binding;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod control;
+pub mod ctl;
 pub mod daemon;
 pub mod events;
 pub mod limiter;

@@ -11,6 +11,7 @@ use nfdhcpd::binding::table::Registry;
 use nfdhcpd::binding::watch::{self, DirWatch};
 use nfdhcpd::cli::{self, Action, Args, CliError};
 use nfdhcpd::config::{self, Config};
+use nfdhcpd::control::{self, Control, ReloadReport};
 use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
 use nfdhcpd::events::Trace;
 use nfdhcpd::logging::{self, Target};
@@ -23,6 +24,7 @@ use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 use std::io;
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -43,6 +45,17 @@ per-interface binding files, via NFQUEUE.
 
 Signals: TERM/INT stop, HUP reloads the configuration and rescans the binding files,
 USR1 logs the binding table and the counters.
+
+       nfdhcpd ctl [-c FILE] [--socket PATH] [--json] COMMAND [TAP]
+
+Asks the running daemon over its control socket ([general] control_socket):
+  status            version, uptime, queues, mode, bindings, last reload
+  bindings [TAP]    every binding as the daemon sees it (inactive/refused: why)
+  show TAP          a binding and the fate of its last packets
+  counters          every counter
+  metrics           the counters in the Prometheus text format
+  reload            reload as SIGHUP does, and say what changed
+  trace [TAP]       every decision, decoded, live, until interrupted
 ";
 
 /// What the command line asks for.
@@ -61,6 +74,10 @@ fn parse_args() -> Cli {
         Ok(Action::Help) => {
             print!("{USAGE}");
             Cli::Exit(ExitCode::SUCCESS)
+        }
+        Ok(Action::Ctl(args)) => {
+            // The daemon's logger is never set up here: a ctl answer goes to stdout only.
+            Cli::Exit(ExitCode::from(nfdhcpd::ctl::run(&args)))
         }
         Err(e) => {
             eprintln!("nfdhcpd: error: {e}\n{USAGE}");
@@ -188,6 +205,8 @@ struct Running {
     stats: Arc<Stats>,
     trace: Arc<Trace>,
     pidfile: PidFile,
+    /// The control server, once started: where a SIGHUP's reload is reported too.
+    control: Mutex<Option<Arc<Control>>>,
 }
 
 /// Opens everything (queues first, while we are still single-threaded and root), writes
@@ -211,6 +230,7 @@ fn start(
         &config.fixed.general.pidfile,
         account.as_ref().map(|a| (a.uid, a.gid)),
     )?;
+    let control_socket = open_control_socket(&config, account.as_ref());
     let loaded = drop_privileges(account.as_ref())
         .and_then(|()| load_state(&datapath, &mut monitor, account.as_ref()));
     let (dirwatch, registry) = match loaded {
@@ -230,8 +250,10 @@ fn start(
         stats: Arc::new(Stats::default()),
         trace: Arc::new(Trace::new()),
         pidfile,
+        control: Mutex::new(None),
     };
     spawn_threads(&run, queues, socket, monitor, dirwatch)?;
+    spawn_control(&run, control_socket)?;
     let reg = run.registry.lock();
     log::info!(
         "ready version={} bindings={} active={}",
@@ -357,7 +379,12 @@ fn serve_signals(run: Running, mut signals: Signals) -> ! {
     loop {
         for sig in signals.forever() {
             match sig {
-                SIGHUP => reload(&run),
+                SIGHUP => {
+                    let report = reload(&run.reloader());
+                    if let Some(control) = &*run.control.lock() {
+                        *control.last_reload.lock() = Some(report);
+                    }
+                }
                 SIGUSR1 => {
                     let logdir = &run.config.load().fixed.general.logdir;
                     dump(&run.snapshot, &run.stats, &logdir.join("nfdhcpd.log"));
@@ -374,39 +401,150 @@ fn serve_signals(run: Running, mut signals: Signals) -> ! {
     }
 }
 
-/// SIGHUP: re-read the config (an invalid file keeps the running one), then rescan every
-/// binding file.
-fn reload(run: &Running) {
+/// SIGHUP and `ctl reload`: re-read the config (an invalid file keeps the running one),
+/// then rescan every binding file. Logs what it did and returns the same lines.
+fn reload(run: &Reloader) -> ReloadReport {
+    // One at a time: a SIGHUP and a `ctl reload` must not interleave their merges.
+    static RELOADING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    let _one = RELOADING.lock();
     // systemd >= 253 wants the reload's start time along with RELOADING=1.
     let mut reloading = vec![sd_notify::NotifyState::Reloading];
     reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
     let _ = sd_notify::notify(&reloading);
-    match config::load(&run.config_path) {
+    let mut lines = Vec::new();
+    let ok = match config::load(&run.config_path) {
         Err(e) => {
             for line in e.to_string().lines() {
                 log::error!("reload: {line}");
+                lines.push(line.to_string());
             }
             log::error!("reload: keeping the running configuration");
+            false
         }
         Ok(loaded) => {
             for w in &loaded.warnings {
                 log::warn!("config {w}");
+                lines.push(format!("warning: {w}"));
             }
             let (merged, changes) = nfdhcpd::reload::merge(&run.config.load(), loaded.config);
             run.config.store(Arc::new(merged));
             for key in &changes.applied {
                 log::info!("reload: applied {key}");
+                lines.push(format!("applied {key}"));
             }
             for key in &changes.need_restart {
                 log::warn!("reload: {key} changed; restart nfdhcpd to apply it");
+                lines.push(format!("{key} changed; restart nfdhcpd to apply it"));
             }
+            true
         }
-    }
+    };
     if let Err(e) = run.registry.lock().rescan() {
         log::error!("reload: rescan failed error=\"{e}\"");
+        lines.push(format!("rescan failed: {e}"));
     }
     log::info!("reload done");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    ReloadReport {
+        at_ms: now_ms(),
+        ok,
+        lines,
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What a reload needs, shareable with the control thread.
+#[derive(Clone)]
+struct Reloader {
+    config_path: PathBuf,
+    config: Arc<ArcSwap<Config>>,
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Running {
+    fn reloader(&self) -> Reloader {
+        Reloader {
+            config_path: self.config_path.clone(),
+            config: Arc::clone(&self.config),
+            registry: Arc::clone(&self.registry),
+        }
+    }
+}
+
+/// Binds `[general] control_socket` while still root, owned by the run user. A socket that
+/// cannot be bound is logged and done without: answering VMs matters more.
+fn open_control_socket(
+    config: &Config,
+    account: Option<&Account>,
+) -> Option<(PathBuf, UnixListener)> {
+    let path = config.fixed.general.control_socket.clone()?;
+    match control::bind(&path, account.map(|a| (a.uid, a.gid))) {
+        Ok(l) => {
+            log::info!("control socket listening path={}", path.display());
+            Some((path, l))
+        }
+        Err(e) => {
+            log::error!(
+                "control socket not opened path={} error=\"{e}\"; nfdhcpd ctl will not reach this daemon",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// The control server, and the metrics file writer when `metrics_file` is set.
+fn spawn_control(run: &Running, socket: Option<(PathBuf, UnixListener)>) -> Result<(), StartError> {
+    let reloader = run.reloader();
+    let control = Arc::new(Control::new(
+        run.config_path.clone(),
+        Arc::clone(&run.config),
+        Arc::clone(&run.registry),
+        Arc::clone(&run.stats),
+        Arc::clone(&run.trace),
+        Box::new(move || reload(&reloader)),
+    ));
+    *run.control.lock() = Some(Arc::clone(&control));
+    if let Some((_, listener)) = socket {
+        let c = Arc::clone(&control);
+        spawn("control", move || c.serve(listener))?;
+    }
+    if let Some(path) = run.config.load().fixed.general.metrics_file.clone() {
+        let c = Arc::clone(&control);
+        spawn("metrics", move || write_metrics_forever(&c, &path))?;
+    }
+    Ok(())
+}
+
+/// How often the metrics file is rewritten (node_exporter reads it at its own pace).
+const METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn write_metrics_forever(control: &Control, path: &Path) {
+    let mut failing = false;
+    loop {
+        let text = nfdhcpd::metrics::render(&control.stats, &control.gauges());
+        match nfdhcpd::metrics::write_file(path, &text) {
+            Ok(()) if failing => {
+                log::info!("metrics file written again path={}", path.display());
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(e) if !failing => {
+                log::error!(
+                    "metrics file not written path={} error=\"{e}\"",
+                    path.display()
+                );
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(METRICS_EVERY);
+    }
 }
 
 fn check_state_dir(path: &Path) -> Result<(), StartError> {

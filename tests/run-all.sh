@@ -40,6 +40,8 @@ TOOLS+=(unshare mount)
 # (tests/tools/vmpkt.py, run by /usr/bin/python3).
 PACKAGES+=(python3-scapy)
 TOOLS+=(scapy)
+# tests/e2e_ctl.rs parses the metrics with the Prometheus client library's text parser.
+PACKAGES+=(python3-prometheus-client)
 
 missing=()
 for t in "${TOOLS[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done

@@ -48,6 +48,8 @@ pub struct Registry {
     published: HashMap<String, Arc<Slot>>,
     /// Taps already reported inactive, so each is reported once until it changes.
     inactive: BTreeSet<String>,
+    /// Files that could not be used, with why (for `nfdhcpd ctl`), until they change.
+    refused: BTreeMap<String, String>,
     shared: SharedSnapshot,
     /// Told the ifindex of every entry that became active or changed (for an immediate RA).
     changes: Option<crossbeam_channel::Sender<Change>>,
@@ -68,6 +70,7 @@ impl Registry {
             links,
             published: HashMap::new(),
             inactive: BTreeSet::new(),
+            refused: BTreeMap::new(),
             changes: None,
             quiet: false,
             shared: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
@@ -97,6 +100,54 @@ impl Registry {
     /// The directory the bindings are read from (the datapath resolved at the last scan).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Every binding file as the daemon sees it (only `tap`'s when given), by tap name:
+    /// served, bound but not served (and why), or refused (and why).
+    pub fn describe(&self, tap: Option<&str>) -> Vec<BindingInfo> {
+        let wanted = |name: &str| tap.is_none_or(|t| t == name);
+        let mut out: Vec<BindingInfo> = self
+            .files
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, binding)| {
+                let slot = self.published.get(name).cloned();
+                let state = match slot.as_deref() {
+                    Some(Slot::Active(_)) => State::Active,
+                    Some(Slot::Inactive { why, .. }) => State::Inactive(why.as_str().into()),
+                    None => State::Inactive("no such interface".into()),
+                };
+                BindingInfo {
+                    tap: name.clone(),
+                    state,
+                    binding: Some(Arc::clone(binding)),
+                    slot,
+                }
+            })
+            .collect();
+        out.extend(
+            self.refused
+                .iter()
+                .filter(|(name, _)| wanted(name))
+                .map(|(name, why)| BindingInfo {
+                    tap: name.clone(),
+                    state: State::Refused(why.clone()),
+                    binding: None,
+                    slot: None,
+                }),
+        );
+        out.sort_by(|a, b| a.tap.cmp(&b.tap));
+        out
+    }
+
+    /// Bindings served, bound but not served, and files refused.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let active = self
+            .published
+            .values()
+            .filter(|s| s.active().is_some())
+            .count();
+        (active, self.files.len() - active, self.refused.len())
     }
 
     /// Number of binding files currently parsed and valid.
@@ -140,6 +191,8 @@ impl Registry {
             return;
         }
         let kind = datapath::kind_of(&meta);
+        let why = format!("{} kind={kind}", LoadError::NotRegular);
+        self.refused.insert(name.to_owned(), why);
         let level = self.level(Kind::Refused, log::Level::Warn);
         log::log!(
             level,
@@ -155,6 +208,7 @@ impl Registry {
 
     /// Forgets a binding whose file was deleted or renamed away.
     pub fn file_removed(&mut self, name: &str) {
+        self.refused.remove(name);
         if self.set_file(name, None) {
             let level = self.level(Kind::Removed, log::Level::Info);
             log::log!(level, "binding removed tap={name}");
@@ -220,6 +274,7 @@ impl Registry {
     }
 
     fn log_refused(&mut self, name: &str, e: &LoadError) {
+        self.refused.insert(name.to_owned(), e.to_string());
         let level = self.level(Kind::Refused, log::Level::Warn);
         log::log!(
             level,
@@ -251,6 +306,7 @@ impl Registry {
 
     /// Makes the table match a whole-directory scan.
     fn apply_scan(&mut self, scan: Scan) {
+        self.refused.clear();
         for (name, e) in &scan.refused {
             self.log_refused(name, e);
         }
@@ -310,6 +366,7 @@ impl Registry {
     fn set_file(&mut self, tap: &str, binding: Option<Arc<Binding>>) -> bool {
         let old = match binding {
             Some(b) => {
+                self.refused.remove(tap);
                 if self
                     .files
                     .get(tap)
@@ -435,6 +492,25 @@ impl Registry {
             self.links.by_name(&binding.indev),
         ))
     }
+}
+
+/// One binding file as [`Registry::describe`] sees it.
+#[derive(Debug, Clone)]
+pub struct BindingInfo {
+    pub tap: String,
+    pub state: State,
+    /// The parsed file; `None` when refused.
+    pub binding: Option<Arc<Binding>>,
+    /// What the queue threads see for it; `None` when its tap does not exist (or refused).
+    pub slot: Option<Arc<Slot>>,
+}
+
+/// Served, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Active,
+    Inactive(String),
+    Refused(String),
 }
 
 fn log_active(slot: &Slot, level: log::Level) {

@@ -44,6 +44,7 @@ pub const DEFAULT_PIDFILE: &str = "/var/run/nfdhcpd/nfdhcpd.pid";
 pub const DEFAULT_DATAPATH: &str = "/var/lib/nfdhcpd";
 pub const DEFAULT_LOGDIR: &str = "/var/log/nfdhcpd";
 pub const DEFAULT_USER: &str = "nobody";
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nfdhcpd/control";
 /// A booting VM sends a handful of DHCP/RS/NS packets; 20/s with a burst of 50 per
 /// interface and queue never touches a legitimate client and caps a flooding one.
 pub const DEFAULT_RATE_LIMIT: u32 = 20;
@@ -123,6 +124,10 @@ settings! {
         pub logdir: PathBuf,
         /// User name or numeric uid to drop privileges to.
         pub user: String,
+        /// The control socket of `nfdhcpd ctl`; `None`: none (`control_socket =`).
+        pub control_socket: Option<PathBuf>,
+        /// Where the metrics are rewritten every 15 s; `None`: nowhere (the default).
+        pub metrics_file: Option<PathBuf>,
     }
 }
 
@@ -236,6 +241,8 @@ impl Default for Paths {
             datapath: DEFAULT_DATAPATH.into(),
             logdir: DEFAULT_LOGDIR.into(),
             user: DEFAULT_USER.into(),
+            control_socket: Some(DEFAULT_CONTROL_SOCKET.into()),
+            metrics_file: None,
         }
     }
 }

@@ -22,6 +22,8 @@ const GENERAL_KEYS: &[&str] = &[
     "user",
     "rate_limit",
     "rate_burst",
+    "control_socket",
+    "metrics_file",
 ];
 const DHCP_KEYS: &[&str] = &[
     "enable_dhcp",
@@ -84,6 +86,17 @@ pub(super) fn general(ck: &mut Checker, sec: &Section) -> Option<(Paths, Limits)
     let datapath = ck.value_or(sec, "datapath", parse_abs_path, DEFAULT_DATAPATH.into());
     let logdir = ck.value_or(sec, "logdir", parse_abs_path, DEFAULT_LOGDIR.into());
     let user = ck.value_or(sec, "user", parse_user, DEFAULT_USER.into());
+    // Written but empty switches the socket off (its default is on).
+    let control_socket = match sec.values.get("control_socket").map(|v| v.is_empty()) {
+        Some(true) => Some(None),
+        _ => ck.value_or(
+            sec,
+            "control_socket",
+            |s| parse_abs_path(s).map(Some),
+            Some(DEFAULT_CONTROL_SOCKET.into()),
+        ),
+    };
+    let metrics_file = ck.value_or(sec, "metrics_file", |s| parse_abs_path(s).map(Some), None);
     let rate = ck.value_or(sec, "rate_limit", parse_rate, DEFAULT_RATE_LIMIT);
     let burst = ck.value_or(sec, "rate_burst", parse_rate, DEFAULT_RATE_BURST);
     let paths = Paths {
@@ -91,6 +104,8 @@ pub(super) fn general(ck: &mut Checker, sec: &Section) -> Option<(Paths, Limits)
         datapath: datapath?,
         logdir: logdir?,
         user: user?,
+        control_socket: control_socket?,
+        metrics_file: metrics_file?,
     };
     let limits = Limits {
         rate_limit: rate?,

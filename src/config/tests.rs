@@ -1005,3 +1005,24 @@ fn dhcp_domain_search_applies_on_reload() {
         )]
     );
 }
+
+/// `control_socket` is on by default, off when written empty; `metrics_file` off unless
+/// set. Both are paths (relative ones taken from /).
+#[test]
+fn control_socket_and_metrics_file() {
+    let paths = |general: &str| {
+        ok(&format!("[general]\n{general}\n{}", dhcp_only("")))
+            .config
+            .fixed
+            .general
+    };
+    let p = paths("");
+    assert_eq!(p.control_socket, Some(DEFAULT_CONTROL_SOCKET.into()));
+    assert_eq!(p.metrics_file, None);
+    let p = paths("control_socket =\nmetrics_file = /var/lib/node/nfdhcpd.prom");
+    assert_eq!(p.control_socket, None);
+    assert_eq!(p.metrics_file, Some("/var/lib/node/nfdhcpd.prom".into()));
+    let p = paths("control_socket = /tmp/x.sock\nmetrics_file =");
+    assert_eq!(p.control_socket, Some("/tmp/x.sock".into()));
+    assert_eq!(p.metrics_file, None);
+}

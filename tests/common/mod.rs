@@ -150,7 +150,8 @@ static CLEAN_ONCE: Once = Once::new();
 #[derive(Clone, Debug, Default)]
 pub struct Needs {
     tools: Vec<&'static str>,
-    scapy: bool,
+    /// Python modules [`PYTHON3`] must import, with their Debian packages.
+    modules: Vec<(&'static str, &'static str)>,
 }
 
 impl Needs {
@@ -171,15 +172,23 @@ impl Needs {
     }
 
     /// scapy for [`PYTHON3`] too (Debian package python3-scapy).
-    pub fn scapy(mut self) -> Needs {
-        self.scapy = true;
+    pub fn scapy(self) -> Needs {
+        self.python_module("scapy.layers.dhcp6", "python3-scapy")
+    }
+
+    /// A Python module for [`PYTHON3`] too, from Debian `package`.
+    pub fn python_module(mut self, module: &'static str, package: &'static str) -> Needs {
+        self.modules.push((module, package));
         self
     }
 
     /// Why the test cannot run here; `None` when it can.
     fn missing(&self) -> Option<String> {
-        missing_prerequisite(&self.tools)
-            .or_else(|| if self.scapy { missing_scapy() } else { None })
+        missing_prerequisite(&self.tools).or_else(|| {
+            self.modules
+                .iter()
+                .find_map(|(m, p)| missing_python_module(m, p))
+        })
     }
 }
 
@@ -683,6 +692,14 @@ impl Conf {
         let _ = writeln!(s, "datapath = {}", state.display());
         let _ = writeln!(s, "logdir = {d}");
         let _ = writeln!(s, "user = {}", self.user);
+        // Each daemon its own control socket (tests run in parallel).
+        if !self
+            .general_extra
+            .iter()
+            .any(|l| l.starts_with("control_socket"))
+        {
+            let _ = writeln!(s, "control_socket = {d}/control");
+        }
         for line in &self.general_extra {
             let _ = writeln!(s, "{line}");
         }
@@ -1901,6 +1918,54 @@ impl Sandbox {
         log
     }
 
+    // --- nfdhcpd ctl (tests/e2e_ctl.rs) ---
+
+    /// The daemon's control socket (see [`Conf::render`]).
+    pub fn control_socket(&self) -> PathBuf {
+        self.dir.join("control")
+    }
+
+    /// Runs `nfdhcpd ctl --socket <ours> ARGS...` to its end: exit code, stdout, stderr.
+    pub fn ctl(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_nfdhcpd"))
+            .arg("ctl")
+            .arg("--socket")
+            .arg(self.control_socket())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| self.fail(&format!("run nfdhcpd ctl: {e}")));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// [`Sandbox::ctl`] that must succeed: its stdout.
+    pub fn ctl_must(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.ctl(args);
+        if code != Some(0) {
+            self.fail(&format!(
+                "nfdhcpd ctl {args:?} exited {code:?}:\n{out}{err}"
+            ));
+        }
+        out
+    }
+
+    /// Starts `nfdhcpd ctl --socket <ours> ARGS...` (a `trace`) in the background; ended in
+    /// `Drop` by its pid.
+    pub fn spawn_ctl(&mut self, args: &[&str]) -> Arc<LogBuf> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nfdhcpd"));
+        cmd.arg("ctl")
+            .arg("--socket")
+            .arg(self.control_socket())
+            .args(args);
+        let p = Proc::spawn("nfdhcpd-ctl", cmd);
+        let log = p.log.clone();
+        self.helpers.push(p);
+        log
+    }
+
     // --- counters ---
 
     /// SIGUSR1 to the daemon; the `counters k=v ...` line it logs, parsed.
@@ -2388,13 +2453,13 @@ pub const VMPKT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/vmpkt.
 pub const PYTHON3: &str = "/usr/bin/python3";
 
 /// Why [`PYTHON3`] cannot be used by the packet tool; `None` when it can.
-fn missing_scapy() -> Option<String> {
+fn missing_python_module(module: &str, package: &str) -> Option<String> {
     let ok = Command::new(PYTHON3)
-        .args(["-c", "import scapy.layers.dhcp6"])
+        .args(["-c", &format!("import {module}")])
         .stdin(Stdio::null())
         .output()
         .is_ok_and(|o| o.status.success());
-    (!ok).then(|| format!("{PYTHON3} cannot import scapy (Debian package python3-scapy)"))
+    (!ok).then(|| format!("{PYTHON3} cannot import {module} (Debian package {package})"))
 }
 
 /// The `key=value` words of a `DONE ...` line of the packet tool.
