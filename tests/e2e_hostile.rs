@@ -559,9 +559,7 @@ fn binding_file_names_that_are_not_bindings_are_ignored() {
     let names = [".hidden", "x.tmp", "foo~"];
     let vms: Vec<Vm> = names.iter().map(|n| sb.add_quiet_vm(n)).collect();
     for n in names {
-        sb.host_must(&format!(
-            "iptables -w -t mangle -A PREROUTING -i {n} -p udp --dport 67 -j NFQUEUE --queue-num {DHCP_QUEUE}"
-        ));
+        sb.add_dhcp_queue_rule(n);
     }
     let tap0 = sb.add_quiet_vm("tap0");
     sb.write_binding("tap0", &Binding::for_vm(&tap0));
