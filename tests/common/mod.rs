@@ -259,7 +259,12 @@ impl Needs {
 pub fn skipped(test: &str, why: &str) {
     eprintln!("SKIPPED (not passed) {test}: {why}");
     if let Some(dir) = std::env::var_os("NFDHCPD_SKIP_DIR") {
-        let file = Path::new(&dir).join(format!("{}::{test}", env!("CARGO_CRATE_NAME")));
+        // The second pass of tests/run-all.sh (NFDHCPD_FIREWALL=nft) counts its own skips.
+        let pass = match firewall() {
+            Firewall::Iptables => "",
+            Firewall::Nft => "[nft]",
+        };
+        let file = Path::new(&dir).join(format!("{}::{test}{pass}", env!("CARGO_CRATE_NAME")));
         if let Err(e) = fs::write(&file, format!("{why}\n")) {
             eprintln!("warning: cannot record the skip in {}: {e}", file.display());
         }
