@@ -14,6 +14,16 @@ pub enum Action {
     Help,
     /// `nfdhcpd ctl ...`: a client of the running daemon's control socket.
     Ctl(crate::ctl::CtlArgs),
+    /// `--print-rules FORMAT [--bridged]`: print the firewall rules for the configuration.
+    PrintRules(PrintRules),
+}
+
+/// `--print-rules`: which configuration, which format, and the bridged IPv6 opt-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintRules {
+    pub config: PathBuf,
+    pub format: crate::rules::Format,
+    pub bridged: bool,
 }
 
 /// The daemon's options.
@@ -48,7 +58,18 @@ enum Opt {
     Check,
     Version,
     Help,
+    PrintRules,
+    Bridged,
 }
+
+impl Opt {
+    fn takes_value(self) -> bool {
+        matches!(self, Opt::Config | Opt::PrintRules)
+    }
+}
+
+/// The letter of a long-only option: argv strings cannot hold a NUL, so it never matches.
+const NO_SHORT: char = '\0';
 
 const OPTIONS: &[(char, &str, Opt)] = &[
     ('c', "config", Opt::Config),
@@ -57,6 +78,8 @@ const OPTIONS: &[(char, &str, Opt)] = &[
     ('t', "check-config", Opt::Check),
     ('v', "version", Opt::Version),
     ('h', "help", Opt::Help),
+    (NO_SHORT, "print-rules", Opt::PrintRules),
+    (NO_SHORT, "bridged", Opt::Bridged),
 ];
 
 /// Reads the arguments after the program name.
@@ -67,6 +90,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Action, CliError>
         foreground: false,
         check: false,
     };
+    let (mut print_rules, mut bridged) = (None, false);
     let mut it = argv.into_iter().peekable();
     // A subcommand the original never had: no option of its could be spelled `ctl`.
     if it.peek().is_some_and(|a| a == "ctl") {
@@ -86,6 +110,9 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Action, CliError>
                 (Opt::Config, None) => Some(it.next().ok_or_else(|| {
                     CliError("argument -c/--config: expected one argument".into())
                 })?),
+                (Opt::PrintRules, None) => Some(it.next().ok_or_else(|| {
+                    CliError("argument --print-rules: expected one argument".into())
+                })?),
                 (_, v) => v,
             };
             match opt {
@@ -93,13 +120,41 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Action, CliError>
                 Opt::Debug => args.debug = true,
                 Opt::Foreground => args.foreground = true,
                 Opt::Check => args.check = true,
+                Opt::PrintRules => {
+                    print_rules = Some(print_rules_format(value.as_deref().unwrap_or_default())?)
+                }
+                Opt::Bridged => bridged = true,
                 // argparse acted on these at once, whatever followed.
                 Opt::Version => return Ok(Action::Version),
                 Opt::Help => return Ok(Action::Help),
             }
         }
     }
-    Ok(Action::Run(args))
+    match print_rules {
+        Some(format) => Ok(Action::PrintRules(PrintRules {
+            config: args.config,
+            format,
+            bridged,
+        })),
+        None if bridged => Err(CliError(
+            "argument --bridged: only with --print-rules".into(),
+        )),
+        None => Ok(Action::Run(args)),
+    }
+}
+
+/// `--print-rules`' value, one of [`crate::rules::Format::NAMES`] (argparse's `choices`).
+fn print_rules_format(value: &str) -> Result<crate::rules::Format, CliError> {
+    crate::rules::Format::from_name(value).ok_or_else(|| {
+        let names: Vec<String> = crate::rules::Format::NAMES
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect();
+        CliError(format!(
+            "argument --print-rules: invalid choice: '{value}' (choose from {})",
+            names.join(", ")
+        ))
+    })
 }
 
 /// `--name`, `--name=value` or an unambiguous prefix of a name.
@@ -126,7 +181,7 @@ fn long_option(text: &str) -> Result<Vec<(Opt, Option<String>)>, CliError> {
             ),
         }));
     };
-    if value.is_some() && opt != Opt::Config {
+    if value.is_some() && !opt.takes_value() {
         return Err(CliError(format!(
             "argument --{long}: ignored explicit argument"
         )));
@@ -233,5 +288,58 @@ mod tests {
             assert_eq!(run(line).unwrap_err().to_string(), msg, "{line}");
         }
         assert_eq!(CliError::EXIT_CODE, 2);
+    }
+
+    #[test]
+    fn print_rules_takes_a_format_and_the_config() {
+        use crate::rules::Format;
+        let p = |l: &str| parse(l.split_whitespace().map(String::from));
+        let want = |config: &str, format, bridged| {
+            Ok(Action::PrintRules(PrintRules {
+                config: config.into(),
+                format,
+                bridged,
+            }))
+        };
+        let default = "/etc/nfdhcpd/nfdhcpd.conf";
+        assert_eq!(p("--print-rules nft"), want(default, Format::Nft, false));
+        assert_eq!(p("--print-rules=ferm"), want(default, Format::Ferm, false));
+        assert_eq!(
+            p("--print iptables --bridged -c /x.conf"),
+            want("/x.conf", Format::Iptables, true)
+        );
+        assert_eq!(
+            p("-c/x.conf --bri --print-rules nft-limits"),
+            want("/x.conf", Format::NftLimits, true)
+        );
+        // The last one wins, as for every option; -d/-f change nothing.
+        assert_eq!(
+            p("-df --print-rules ferm --print-rules nft"),
+            want(default, Format::Nft, false)
+        );
+        assert_eq!(p("--print-rules nft -h"), Ok(Action::Help));
+        for (line, msg) in [
+            (
+                "--print-rules",
+                "argument --print-rules: expected one argument",
+            ),
+            (
+                "--print-rules ip6tables",
+                "argument --print-rules: invalid choice: 'ip6tables' (choose from 'iptables', \
+                 'ferm', 'nft', 'nft-limits')",
+            ),
+            (
+                "--print-rules= -h",
+                "argument --print-rules: invalid choice: '' (choose from \
+                 'iptables', 'ferm', 'nft', 'nft-limits')",
+            ),
+            ("--bridged", "argument --bridged: only with --print-rules"),
+            (
+                "--bridged=yes --print-rules nft",
+                "argument --bridged: ignored explicit argument",
+            ),
+        ] {
+            assert_eq!(p(line).unwrap_err().to_string(), msg, "{line}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod privdrop;
 pub mod ra;
 pub mod reload;
 pub mod reply;
+pub mod rules;
 pub mod sender;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]

@@ -32,6 +32,7 @@ use std::thread;
 
 const USAGE: &str = "\
 Usage: nfdhcpd [-c FILE] [-d] [-f] [-t] [-v] [-h]
+       nfdhcpd [-c FILE] --print-rules iptables|ferm|nft|nft-limits [--bridged]
 
 Answers the DHCP, DHCPv6, Router and Neighbor Solicitations of VMs on this host from
 per-interface binding files, via NFQUEUE.
@@ -40,6 +41,12 @@ per-interface binding files, via NFQUEUE.
   -d, --debug         log per-packet detail
   -f, --foreground    stay in the foreground and log to stderr
   -t, --check-config  check the configuration and every binding file, then exit
+  --print-rules FORMAT
+                      print the firewall rules for the configuration's queues, IPv6
+                      mode and rate limit, then exit: iptables (commands), ferm, nft
+                      (the complete nftables rule set), nft-limits (the per-tap limits
+                      and counters to load alongside iptables/ferm rules)
+  --bridged           with --print-rules: also queue bridged taps' IPv6 (the opt-in)
   -v, --version       print the version and exit
   -h, --help          print this help and exit
 
@@ -71,6 +78,9 @@ fn parse_args() -> Cli {
             println!("nfdhcpd {}", env!("CARGO_PKG_VERSION"));
             Cli::Exit(ExitCode::SUCCESS)
         }
+        Ok(Action::PrintRules(p)) => Cli::Exit(ExitCode::from(nfdhcpd::rules::print(
+            &p.config, p.format, p.bridged,
+        ))),
         Ok(Action::Help) => {
             print!("{USAGE}");
             Cli::Exit(ExitCode::SUCCESS)

@@ -1,4 +1,5 @@
-//! The named counters of conf/nfdhcpd.nft (`table inet nfdhcpd`, `table bridge nfdhcpd`),
+//! The named counters of conf/nfdhcpd.nft and conf/nfdhcpd-limits.nft (`table inet nfdhcpd`,
+//! `table bridge nfdhcpd`, both written by src/rules.rs),
 //! read over NETLINK_NETFILTER for the SIGUSR1 dump: what the kernel's per-tap limit
 //! dropped (`limited_*`) and what the queues passed on without our verdict (`unanswered_*`:
 //! queue full and failing open, or no daemon bound and `--queue-bypass`).

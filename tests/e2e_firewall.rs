@@ -1,6 +1,7 @@
 //! The shipped firewall rules, end to end (conf/nfdhcpd-iptables.sh's NFQUEUE rules with
-//! --queue-bypass and conf/nfdhcpd.nft's per-tap limits and counters, as the harness installs
-//! them in every sandbox): a flooding VM does not delay another VM's lease, what the kernel
+//! --queue-bypass and conf/nfdhcpd-limits.nft's per-tap limits and counters, or with
+//! NFDHCPD_FIREWALL=nft conf/nfdhcpd.nft's queue rules, limits and counters, as the harness
+//! installs them in every sandbox): a flooding VM does not delay another VM's lease, what the kernel
 //! passes on unanswered is counted and shown in the SIGUSR1 dump, and with the daemon down
 //! packets continue as if nfdhcpd did not exist.
 //!
@@ -255,8 +256,8 @@ fn five_vms_flooding_rs_ns_dhcp6_discover_victim_lease_under_1s_bridged() {
 }
 
 /// With the daemon stopped (SIGSTOP) and no kernel limit, a burst larger than the queue
-/// (5000) fills it: the kernel passes the rest on without a verdict (fail-open). conf/
-/// nfdhcpd.nft counts exactly those, they reach INPUT, and the daemon's dump shows the count.
+/// (5000) fills it: the kernel passes the rest on without a verdict (fail-open). The nft
+/// file counts exactly those, they reach INPUT, and the daemon's dump shows the count.
 #[test]
 fn queue_full_fail_open_passes_are_counted_and_dumped() {
     let test = "queue_full_fail_open_passes_are_counted_and_dumped";

@@ -116,6 +116,12 @@ fn expect_identities(sb: &Sandbox, k: &BTreeMap<String, u64>) {
 /// outcome each; every reply built was sent; no DHCP packet of a bound tap went past the
 /// daemon (filter/INPUT saw none), and every one of the unbound tap's did. No log line
 /// holds a raw control character.
+/// The tool's RS too short for ip6tables' icmp6 match (an ICMPv6 message shorter than its
+/// 8-byte header is dropped there: "none", never queued), which conf/nfdhcpd.nft's `icmpv6
+/// type` (one byte) matches: with `NFDHCPD_FIREWALL=nft` they reach the RS queue, and the
+/// daemon drops them as malformed.
+const SHORT_ICMPV6_RS: [&str; 2] = ["rs_kernel_short_body", "v6_kernel_icmp_too_short"];
+
 #[test]
 fn hostile_vm_is_accounted_for_and_others_still_served() {
     let test = "hostile_vm_is_accounted_for_and_others_still_served";
@@ -231,11 +237,18 @@ fn hostile_vm_is_accounted_for_and_others_still_served() {
     // What the tool meant for each queue reached it, for both senders.
     for (tap, done) in [("tap0", &h), ("tap2", &s)] {
         for (_, kind, _, _) in QUEUE_KINDS {
+            let mut want = done_u64(done, &format!("by_queue.{kind}"));
+            if kind == "rs" && firewall() == Firewall::Nft {
+                want += SHORT_ICMPV6_RS
+                    .iter()
+                    .map(|c| done_u64(done, &format!("by_category.{c}")))
+                    .sum::<u64>();
+            }
             expect_eq(
                 &sb,
                 &format!("{tap}'s {kind} packets counted by the kernel"),
                 taps.get(&format!("{tap}:{kind}")).copied().unwrap_or(0),
-                done_u64(done, &format!("by_queue.{kind}")),
+                want,
                 &ctx,
             );
         }
@@ -559,9 +572,7 @@ fn binding_file_names_that_are_not_bindings_are_ignored() {
     let names = [".hidden", "x.tmp", "foo~"];
     let vms: Vec<Vm> = names.iter().map(|n| sb.add_quiet_vm(n)).collect();
     for n in names {
-        sb.host_must(&format!(
-            "iptables -w -t mangle -A PREROUTING -i {n} -p udp --dport 67 -j NFQUEUE --queue-num {DHCP_QUEUE}"
-        ));
+        sb.add_dhcp_queue_rule(n);
     }
     let tap0 = sb.add_quiet_vm("tap0");
     sb.write_binding("tap0", &Binding::for_vm(&tap0));

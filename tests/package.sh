@@ -148,6 +148,7 @@ check "doc copyright" has -rw-r--r-- usr/share/doc/nfdhcpd/copyright
 check "doc changelog.Debian.gz" has -rw-r--r-- usr/share/doc/nfdhcpd/changelog.Debian.gz
 check "doc examples/nfdhcpd-iptables.sh" has -rw-r--r-- usr/share/doc/nfdhcpd/examples/nfdhcpd-iptables.sh
 check "doc examples/nfdhcpd.nft" has -rw-r--r-- usr/share/doc/nfdhcpd/examples/nfdhcpd.nft
+check "doc examples/nfdhcpd-limits.nft" has -rw-r--r-- usr/share/doc/nfdhcpd/examples/nfdhcpd-limits.nft
 check "lintian overrides" has -rw-r--r-- usr/share/lintian/overrides/nfdhcpd
 check "no /var/lib/nfdhcpd in the archive (postinst creates it; dpkg never owns it)" \
     bash -c "! grep -q '\./var/lib/nfdhcpd' '$WORK/contents'"
@@ -203,7 +204,19 @@ check "nfdhcpd-iptables.sh: the original's 5 rules by default, no bridged IPv6" 
 ipt BRIDGED_IPV6=yes >"$WORK/ipt/bridged6"
 check "nfdhcpd-iptables.sh: BRIDGED_IPV6=yes adds the 3 bridged IPv6 rules" \
     bash -c "[ \$(grep -c . '$WORK/ipt/bridged6') = 8 ] && [ \$(grep -c 'ip6tables.*physdev' '$WORK/ipt/bridged6') = 3 ]"
-check "nft limits are conf/nfdhcpd.nft" same conf/nfdhcpd.nft usr/share/doc/nfdhcpd/examples/nfdhcpd.nft
+check "nft rule set is conf/nfdhcpd.nft" same conf/nfdhcpd.nft usr/share/doc/nfdhcpd/examples/nfdhcpd.nft
+check "nft limits are conf/nfdhcpd-limits.nft" same conf/nfdhcpd-limits.nft usr/share/doc/nfdhcpd/examples/nfdhcpd-limits.nft
+# The shipped rules are what the packaged binary prints for the packaged sample config.
+for f in iptables:examples/nfdhcpd-iptables.sh ferm:/etc/ferm/nfdhcpd.ferm nft:examples/nfdhcpd.nft nft-limits:examples/nfdhcpd-limits.nft; do
+    format=${f%%:*}
+    file=${f#*:}
+    case $file in
+    examples/*) file=usr/share/doc/nfdhcpd/$file ;;
+    *) file=${file#/} ;;
+    esac
+    check "$file is \`nfdhcpd --print-rules $format\` of the sample config" \
+        bash -c "'$ROOT/usr/sbin/nfdhcpd' --print-rules $format -c '$ROOT/usr/share/nfdhcpd/nfdhcpd.conf' | cmp -s - '$ROOT/$file'"
+done
 check "init script is init/nfdhcpd.init" same init/nfdhcpd.init etc/init.d/nfdhcpd
 check "unit is init/nfdhcpd.service" same init/nfdhcpd.service usr/lib/systemd/system/nfdhcpd.service
 check "copyright says GPL-2.0-or-later" grep -q '^License: GPL-2.0-or-later' "$ROOT/usr/share/doc/nfdhcpd/copyright"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the test prerequisites and runs every test: `cargo test --all-targets` (unit tests
-# and the real-kernel end-to-end tests of tests/e2e_*.rs), the doc tests, and the script tests
+# and the real-kernel end-to-end tests of tests/e2e_*.rs), the end-to-end tests a second time
+# with the native nft rule set (NFDHCPD_FIREWALL=nft), the doc tests, and the script tests
 # (tests/try-it.sh, package.sh, upgrade.sh, initscript.sh). Exits non-zero if anything
 # failed; the last line counts what passed, what
 # failed and what was skipped (an end-to-end test whose prerequisites are missing: never under
@@ -77,6 +78,11 @@ step() {
 
 step "cargo test" cargo test --all-targets --no-fail-fast
 step "doc tests" cargo test --doc
+# The end-to-end tests again, with the complete native nft rule set (conf/nfdhcpd.nft)
+# instead of the iptables rules in every sandbox (tests/README.md, NFDHCPD_FIREWALL).
+e2e_tests=()
+for f in tests/e2e_*.rs; do e2e_tests+=(--test "$(basename "$f" .rs)"); done
+step "e2e with nft" env NFDHCPD_FIREWALL=nft cargo test --no-fail-fast "${e2e_tests[@]}"
 
 # Script tests: each counts as one test in the summary.
 scripts_passed=0

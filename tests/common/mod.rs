@@ -40,7 +40,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -89,15 +89,86 @@ pub const DHCPCD6_LEASE_REASONS: &[&str] = &["BOUND6", "REBOOT6", "RENEW6", "REB
 /// `Needs::tools(DHCPCD_TOOLS)`.
 pub const DHCPCD_TOOLS: &[&str] = &["dhcpcd", "unshare", "mount"];
 
-/// The shipped firewall rules, read from the repository: the harness installs these.
+/// The shipped firewall rules, read from the repository: the harness installs these
+/// (src/rules.rs checks that they are `nfdhcpd --print-rules` of conf/nfdhcpd.conf, whose
+/// queue numbers are the tests' too).
 pub const SHIPPED_IPTABLES: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/conf/nfdhcpd-iptables.sh"
 ));
+/// The complete native nft rule set (queues, limits, counters): [`Firewall::Nft`].
 pub const SHIPPED_NFT: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/nfdhcpd.nft"));
-/// The per-tap limit conf/nfdhcpd.nft ships: the daemon's default rate_limit/rate_burst.
+/// The nft limits and counters loaded alongside the iptables rules: [`Firewall::Iptables`].
+pub const SHIPPED_NFT_LIMITS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/conf/nfdhcpd-limits.nft"
+));
+/// The per-tap limit conf/nfdhcpd*.nft ship: the daemon's default rate_limit/rate_burst.
 pub const DEFAULT_KERNEL_LIMIT: (u32, u32) = (20, 50);
+
+/// Which shipped rule set queues the packets in every sandbox's host namespace:
+/// `NFDHCPD_FIREWALL=iptables` (the default: conf/nfdhcpd-iptables.sh's rules and
+/// conf/nfdhcpd-limits.nft alongside) or `NFDHCPD_FIREWALL=nft` (conf/nfdhcpd.nft alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firewall {
+    Iptables,
+    Nft,
+}
+
+/// The rule set of this run (see [`Firewall`]); any other value of the variable panics.
+pub fn firewall() -> Firewall {
+    static FW: OnceLock<Firewall> = OnceLock::new();
+    *FW.get_or_init(|| match std::env::var("NFDHCPD_FIREWALL").as_deref() {
+        Err(_) | Ok("") | Ok("iptables") => Firewall::Iptables,
+        Ok("nft") => Firewall::Nft,
+        Ok(other) => panic!("NFDHCPD_FIREWALL={other}: not iptables or nft"),
+    })
+}
+
+/// The shipped nft files with the bridged IPv6 opt-in on: the rules commented out as
+/// `#iifname ...` uncommented (as `BRIDGED_IPV6=yes` for the iptables rules).
+pub fn nft_opt_ins_on(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.trim_start().strip_prefix("#iifname") {
+            Some(rest) => format!("{}iifname{rest}\n", &l[..l.len() - l.trim_start().len()]),
+            None => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// The mark a queue rule sets instead of queueing when this kernel has no nft queue
+/// expression (see [`Sandbox::nft_queue_emulated`]): the queue number in bits 16-23.
+pub fn emulated_queue_mark(queue: u16) -> u32 {
+    assert!(
+        queue < 256,
+        "queue {queue}: the emulation's mark holds 8 bits"
+    );
+    u32::from(queue) << 16
+}
+
+/// Whether this kernel has nft's queue expression (CONFIG_NFT_QUEUE), probed once in the
+/// namespace `ns` with a rule in a chain of a scratch table.
+fn kernel_has_nft_queue(ns: &str, dir: &Path) -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        let path = dir.join("probe-queue.nft");
+        let probe = "table inet nfdt_probe {\n chain c {\n  queue flags bypass to 65000\n }\n}\n";
+        fs::write(&path, probe).unwrap_or_else(|e| panic!("write {path:?}: {e}"));
+        let ok = in_ns(ns, &format!("nft -f {}", path.display())).is_ok();
+        if ok {
+            let _ = in_ns(ns, "nft delete table inet nfdt_probe");
+        } else {
+            eprintln!(
+                "e2e: NFDHCPD_FIREWALL=nft on a kernel without nft's queue expression \
+                 (CONFIG_NFT_QUEUE): each queue rule of conf/nfdhcpd.nft sets a mark instead \
+                 (the queue number in bits 16-23), and an iptables NFQUEUE rule on that mark \
+                 queues the packet, with --queue-bypass"
+            );
+        }
+        ok
+    })
+}
 
 /// The rule lines of conf/nfdhcpd-iptables.sh run by `cmd` (`iptables` or `ip6tables`),
 /// as written there, with `-w` added (tests run side by side: wait for the xtables lock).
@@ -117,21 +188,18 @@ pub fn shipped_rules(cmd: &str) -> Vec<String> {
     rules
 }
 
-/// conf/nfdhcpd.nft with the per-tap limit `(rate, burst)` instead of the shipped default,
-/// or without the limit rules (`None`).
-pub fn shipped_nft(limit: Option<(u32, u32)>) -> String {
+/// A shipped nft file (`text`) with the per-tap limit `(rate, burst)` instead of the
+/// shipped default, or without the limit rules (`None`).
+pub fn shipped_nft(text: &str, limit: Option<(u32, u32)>) -> String {
     let (rate, burst) = DEFAULT_KERNEL_LIMIT;
     let shipped = format!("limit rate over {rate}/second burst {burst} packets");
-    assert!(
-        SHIPPED_NFT.contains(&shipped),
-        "conf/nfdhcpd.nft: no `{shipped}`"
-    );
+    assert!(text.contains(&shipped), "shipped nft file: no `{shipped}`");
     match limit {
-        Some((r, b)) => SHIPPED_NFT.replace(
+        Some((r, b)) => text.replace(
             &shipped,
             &format!("limit rate over {r}/second burst {b} packets"),
         ),
-        None => SHIPPED_NFT
+        None => text
             .lines()
             .filter(|l| !l.contains(&shipped))
             .map(|l| format!("{l}\n"))
@@ -200,7 +268,12 @@ impl Needs {
 pub fn skipped(test: &str, why: &str) {
     eprintln!("SKIPPED (not passed) {test}: {why}");
     if let Some(dir) = std::env::var_os("NFDHCPD_SKIP_DIR") {
-        let file = Path::new(&dir).join(format!("{}::{test}", env!("CARGO_CRATE_NAME")));
+        // The second pass of tests/run-all.sh (NFDHCPD_FIREWALL=nft) counts its own skips.
+        let pass = match firewall() {
+            Firewall::Iptables => "",
+            Firewall::Nft => "[nft]",
+        };
+        let file = Path::new(&dir).join(format!("{}::{test}{pass}", env!("CARGO_CRATE_NAME")));
         if let Err(e) = fs::write(&file, format!("{why}\n")) {
             eprintln!("warning: cannot record the skip in {}: {e}", file.display());
         }
@@ -1389,6 +1462,14 @@ pub struct Sandbox {
     kernel_limit: Option<(u32, u32)>,
     /// Set by [`Sandbox::without_kernel_limit`]: the daemon's config no longer decides it.
     kernel_limit_off: bool,
+    /// [`Sandbox::add_ipv6_rules`] was called (with [`Firewall::Nft`]: conf/nfdhcpd.nft's
+    /// IPv6 queue rules are loaded).
+    ipv6_rules: bool,
+    /// Rules a test added to conf/nfdhcpd.nft's queue chain (`family`, rule), added again
+    /// whenever the file is loaded again.
+    extra_queue_rules: Vec<(String, String)>,
+    /// The nft table of [`Sandbox::add_tap_count_rules`] exists ([`Firewall::Nft`]).
+    count_table: bool,
 }
 
 impl Sandbox {
@@ -1417,9 +1498,12 @@ impl Sandbox {
         }
     }
 
-    /// A temp dir with an empty state dir, and a host namespace with the shipped rules: the
-    /// iptables (IPv4) lines of conf/nfdhcpd-iptables.sh (routed and bridged) and
-    /// conf/nfdhcpd.nft (the per-tap limits and the unanswered counters).
+    /// A temp dir with an empty state dir, and a host namespace with the shipped rules
+    /// (their IPv4 part; [`Sandbox::add_ipv6_rules`] adds the IPv6 queue rules). With
+    /// [`Firewall::Iptables`]: the iptables (IPv4) lines of conf/nfdhcpd-iptables.sh (routed
+    /// and bridged) and conf/nfdhcpd-limits.nft (the per-tap limits and the unanswered
+    /// counters); with [`Firewall::Nft`]: conf/nfdhcpd.nft, queues, limits and counters.
+    /// Both with the bridged IPv6 opt-in on.
     fn new(test: &str) -> Sandbox {
         CLEAN_ONCE.call_once(clean_leftovers);
         let pid = std::process::id();
@@ -1442,24 +1526,135 @@ impl Sandbox {
             dhclients: Vec::new(),
             kernel_limit: None,
             kernel_limit_off: false,
+            ipv6_rules: false,
+            extra_queue_rules: Vec::new(),
+            count_table: false,
         };
         sb.namespaces.push(Netns::create(sb.host.clone()));
-        for rule in shipped_rules("iptables") {
-            sb.host_must(&rule);
+        match firewall() {
+            Firewall::Iptables => {
+                for rule in shipped_rules("iptables") {
+                    sb.host_must(&rule);
+                }
+            }
+            Firewall::Nft => sb.add_emulated_queue_rules(&[DHCP_QUEUE]),
         }
         sb.load_nft(Some(DEFAULT_KERNEL_LIMIT));
         sb
     }
 
-    /// Loads the shipped conf/nfdhcpd.nft in the host namespace (again: it replaces its
-    /// tables, counters reset), with the per-tap limit `(rate, burst)` substituted for its
-    /// default, or without its limit rules (`None`, what `rate_limit = 0` asks for).
+    /// With [`Firewall::Nft`] on a kernel without nft's queue expression, the queue rules of
+    /// conf/nfdhcpd.nft set [`emulated_queue_mark`] instead (at priority -151, before
+    /// iptables' mangle table), and these iptables NFQUEUE rules, one per queue, queue the
+    /// marked packets (routed; bridged through br_netfilter, which [`Sandbox::add_bridge`]
+    /// turns on). What the file selects, limits and counts is the file's own doing; only
+    /// the queueing itself is iptables'. With the kernel's nft queue, nothing is emulated.
+    pub fn nft_queue_emulated(&self) -> bool {
+        firewall() == Firewall::Nft && !kernel_has_nft_queue(&self.host, &self.dir)
+    }
+
+    fn add_emulated_queue_rules(&self, queues: &[u16]) {
+        if !self.nft_queue_emulated() {
+            return;
+        }
+        for &q in queues {
+            let cmd = if q == DHCP_QUEUE {
+                "iptables"
+            } else {
+                "ip6tables"
+            };
+            self.host_must(&format!(
+                "{cmd} -w -t mangle -A PREROUTING -m mark --mark 0x{:08x}/0x00ff0000 \
+                 -j NFQUEUE --queue-num {q} --queue-bypass",
+                emulated_queue_mark(q)
+            ));
+        }
+    }
+
+    /// A queue rule of conf/nfdhcpd.nft's text as this sandbox loads it: emulated (see
+    /// [`Sandbox::nft_queue_emulated`]) or as it is.
+    fn nft_queue_statement(&self, rule: &str) -> String {
+        if !self.nft_queue_emulated() {
+            return rule.to_string();
+        }
+        let Some((head, queue)) = rule
+            .rsplit_once("queue flags bypass to ")
+            .or_else(|| rule.rsplit_once("queue to "))
+        else {
+            return rule.to_string();
+        };
+        let q: u16 = queue
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("queue rule without a queue number: {rule}"));
+        format!(
+            "{head}meta mark set meta mark | 0x{:08x}",
+            emulated_queue_mark(q)
+        )
+    }
+
+    /// The nft file this sandbox loads: conf/nfdhcpd-limits.nft ([`Firewall::Iptables`]) or
+    /// conf/nfdhcpd.nft ([`Firewall::Nft`], without its IPv6 queue rules until
+    /// [`Sandbox::add_ipv6_rules`]), the opt-in on, with the limit `limit`.
+    fn nft_text(&self, limit: Option<(u32, u32)>) -> String {
+        let shipped = match firewall() {
+            Firewall::Iptables => SHIPPED_NFT_LIMITS,
+            Firewall::Nft => SHIPPED_NFT,
+        };
+        let text = shipped_nft(&nft_opt_ins_on(shipped), limit);
+        if firewall() == Firewall::Iptables {
+            return text;
+        }
+        let emulated = self.nft_queue_emulated();
+        text.lines()
+            .filter(|l| {
+                let v6 = l.contains("icmpv6") || l.contains("dport 547");
+                self.ipv6_rules || !(v6 && l.contains("queue flags bypass to "))
+            })
+            .map(|l| match l.trim() {
+                "type filter hook prerouting priority -150; policy accept;" if emulated => {
+                    l.replace("priority -150", "priority -151")
+                }
+                _ if l.contains("queue flags bypass to ") => self.nft_queue_statement(l),
+                _ => l.to_string(),
+            })
+            .map(|l| l + "\n")
+            .collect()
+    }
+
+    /// Loads the shipped nft file in the host namespace (again: it replaces its tables,
+    /// counters reset; see [`Sandbox::nft_text`]), with the per-tap limit `(rate, burst)`
+    /// substituted for its default, or without its limit rules (`None`, what
+    /// `rate_limit = 0` asks for).
     pub fn load_nft(&mut self, limit: Option<(u32, u32)>) {
         let path = self.dir.join("nfdhcpd.nft");
-        fs::write(&path, shipped_nft(limit))
+        fs::write(&path, self.nft_text(limit))
             .unwrap_or_else(|e| self.fail(&format!("write {path:?}: {e}")));
         self.host_must(&format!("nft -f {}", path.display()));
         self.kernel_limit = limit;
+        for (family, rule) in &self.extra_queue_rules {
+            self.host_must(&format!("nft add rule {family} nfdhcpd to_nfdhcpd {rule}"));
+        }
+    }
+
+    /// A DHCP queue rule (to [`DHCP_QUEUE`], without bypass) for packets coming in on
+    /// `iface`, next to the shipped ones: iptables' mangle PREROUTING, or conf/nfdhcpd.nft's
+    /// inet queue chain.
+    pub fn add_dhcp_queue_rule(&mut self, iface: &str) {
+        match firewall() {
+            Firewall::Iptables => {
+                self.host_must(&format!(
+                    "iptables -w -t mangle -A PREROUTING -i {iface} -p udp --dport 67 -j NFQUEUE --queue-num {DHCP_QUEUE}"
+                ));
+            }
+            Firewall::Nft => {
+                let rule = self.nft_queue_statement(&format!(
+                    "iifname \"{iface}\" meta nfproto ipv4 udp dport 67 counter queue to {DHCP_QUEUE}"
+                ));
+                self.host_must(&format!("nft add rule inet nfdhcpd to_nfdhcpd {rule}"));
+                self.extra_queue_rules.push(("inet".into(), rule));
+            }
+        }
     }
 
     /// Leaves out the kernel's per-tap limit for the rest of the test, whatever the daemon's
@@ -1577,13 +1772,25 @@ impl Sandbox {
         }
     }
 
-    /// The shipped ip6tables rules (conf/nfdhcpd-iptables.sh) in the host namespace: RS ->
-    /// queue 43, NS -> 44, DHCPv6 (udp 547) -> 45, each for routed taps (`-i tap+`) and
-    /// bridge ports (`-m physdev --physdev-in tap+`, the `BRIDGED_IPV6=yes` opt-in), with
-    /// `--queue-bypass`.
-    pub fn add_ipv6_rules(&self) {
-        for rule in shipped_rules("ip6tables") {
-            self.host_must(&rule);
+    /// The shipped IPv6 queue rules in the host namespace: RS -> queue 43, NS -> 44, DHCPv6
+    /// (udp 547) -> 45, each for routed taps and bridge ports (the bridged IPv6 opt-in), with
+    /// the queue bypass: conf/nfdhcpd-iptables.sh's ip6tables lines (`-i tap+`, and `-m
+    /// physdev --physdev-in tap+` as with `BRIDGED_IPV6=yes`), or with [`Firewall::Nft`]
+    /// conf/nfdhcpd.nft loaded again with its IPv6 queue rules (its counters restart).
+    pub fn add_ipv6_rules(&mut self) {
+        match firewall() {
+            Firewall::Iptables => {
+                for rule in shipped_rules("ip6tables") {
+                    self.host_must(&rule);
+                }
+            }
+            Firewall::Nft => {
+                if !self.ipv6_rules {
+                    self.add_emulated_queue_rules(&[RS_QUEUE, NS_QUEUE, DHCP6_QUEUE]);
+                    self.ipv6_rules = true;
+                    self.load_nft(self.kernel_limit);
+                }
+            }
         }
     }
 
@@ -2564,8 +2771,12 @@ impl Sandbox {
     }
 
     /// Packets the NFQUEUE rules of the host namespace (iptables and ip6tables, mangle
-    /// PREROUTING) handed to each queue so far, summed per queue number.
+    /// PREROUTING; with [`Firewall::Nft`], the queue chains of conf/nfdhcpd.nft) handed to
+    /// each queue so far, summed per queue number.
     pub fn nfqueue_rule_counts(&self) -> BTreeMap<u16, u64> {
+        if firewall() == Firewall::Nft {
+            return self.nft_queue_rule_counts();
+        }
         let mut counts = BTreeMap::new();
         for cmd in ["iptables", "ip6tables"] {
             let out = self.host_must(&format!("{cmd} -w -t mangle -L PREROUTING -v -n -x"));
@@ -2580,6 +2791,33 @@ impl Sandbox {
                     w.first().map(|p| p.parse::<u64>()),
                     w.contains(&"NFQUEUE"),
                 ) {
+                    *counts.entry(q).or_insert(0) += pkts;
+                }
+            }
+        }
+        counts
+    }
+
+    /// [`Sandbox::nfqueue_rule_counts`] of conf/nfdhcpd.nft: each queue rule's counter
+    /// (`... counter packets N bytes M queue flags bypass to Q`, or the emulation's
+    /// `meta mark set meta mark | <mark>`), summed per queue.
+    fn nft_queue_rule_counts(&self) -> BTreeMap<u16, u64> {
+        let mut counts = BTreeMap::new();
+        for family in ["inet", "bridge"] {
+            let out = self.host_must(&format!("nft list chain {family} nfdhcpd to_nfdhcpd"));
+            for line in out.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                let after = |word: &str| w.windows(2).find(|p| p[0] == word).map(|p| p[1]);
+                let queue = match after("queue") {
+                    Some(_) => after("to")
+                        .or(after("num"))
+                        .and_then(|q| q.parse::<u16>().ok()),
+                    None => after("|")
+                        .and_then(|m| u32::from_str_radix(m.trim_start_matches("0x"), 16).ok())
+                        .map(|m| ((m >> 16) & 0xff) as u16),
+                };
+                if let (Some(q), Some(Ok(pkts))) = (queue, after("packets").map(str::parse::<u64>))
+                {
                     *counts.entry(q).or_insert(0) += pkts;
                 }
             }
@@ -2620,6 +2858,17 @@ pub const QUEUE_KINDS: [(u16, &str, &str, &str); 4] = [
     (DHCP6_QUEUE, "dhcp6", "ip6tables", "-p udp --dport 547"),
 ];
 
+/// The nft match of each queue kind of [`QUEUE_KINDS`] (conf/nfdhcpd.nft's inet table).
+pub fn nft_kind_match(kind: &str) -> &'static str {
+    match kind {
+        "dhcp4" => "meta nfproto ipv4 udp dport 67",
+        "rs" => "icmpv6 type nd-router-solicit",
+        "ns" => "icmpv6 type nd-neighbor-solicit",
+        "dhcp6" => "meta nfproto ipv6 udp dport 547",
+        other => panic!("no queue kind {other}"),
+    }
+}
+
 /// The reply counters (one per reply a worker built).
 pub const REPLY_COUNTERS: [&str; 7] = [
     "dhcp4_offer",
@@ -2650,8 +2899,29 @@ pub fn outcome_sum(c: &BTreeMap<String, u64>) -> u64 {
 
 impl Sandbox {
     /// Counting rules (no target) at the top of mangle PREROUTING for `tap`, one per queue
-    /// kind, with the NFQUEUE rules' matches: [`Sandbox::tap_counts`] reads them.
-    pub fn add_tap_count_rules(&self, tap: &str) {
+    /// kind, with the NFQUEUE rules' matches: [`Sandbox::tap_counts`] reads them. With
+    /// [`Firewall::Nft`], nft rules with the matches of conf/nfdhcpd.nft in a table of their
+    /// own, `inet nfdt_count`, hooked at -155: after the per-tap limits (-160), before the
+    /// queues (-150), where the iptables counting rules are too.
+    pub fn add_tap_count_rules(&mut self, tap: &str) {
+        if firewall() == Firewall::Nft {
+            if !self.count_table {
+                let path = self.dir.join("count.nft");
+                let table = "table inet nfdt_count {\n    chain count {\n        \
+                             type filter hook prerouting priority -155; policy accept;\n    \
+                             }\n}\n";
+                fs::write(&path, table).unwrap_or_else(|e| self.fail(&format!("{path:?}: {e}")));
+                self.host_must(&format!("nft -f {}", path.display()));
+                self.count_table = true;
+            }
+            for (_, kind, _, _) in QUEUE_KINDS {
+                self.host_must(&format!(
+                    "nft add rule inet nfdt_count count iifname \"{tap}\" {} counter comment \"cnt:{tap}:{kind}\"",
+                    nft_kind_match(kind)
+                ));
+            }
+            return;
+        }
         for (_, kind, cmd, m) in QUEUE_KINDS {
             self.host_must(&format!(
                 "{cmd} -w -t mangle -I PREROUTING 1 -i {tap} {m} -m comment --comment cnt:{tap}:{kind}"
@@ -2663,6 +2933,19 @@ impl Sandbox {
     /// packets.
     pub fn tap_counts(&self) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
+        if firewall() == Firewall::Nft {
+            let out = self.host_must("nft list chain inet nfdt_count count");
+            for line in out.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                let after = |word: &str| w.windows(2).find(|p| p[0] == word).map(|p| p[1]);
+                let key = after("comment").and_then(|c| c.trim_matches('"').strip_prefix("cnt:"));
+                let pkts = after("packets").and_then(|p| p.parse::<u64>().ok());
+                if let (Some(k), Some(n)) = (key, pkts) {
+                    counts.insert(k.to_string(), n);
+                }
+            }
+            return counts;
+        }
         for cmd in ["iptables", "ip6tables"] {
             let out = self.host_must(&format!("{cmd} -w -t mangle -S PREROUTING -v"));
             for line in out.lines() {
