@@ -14,6 +14,12 @@ Targets, each on an identical topology (a host namespace holding the VM's routed
   dnsmasq   Debian's dnsmasq-base, with 192.0.2.1/24 on tap0 (a normal DHCP server needs an
             address) and the same static host: --dhcp-host=MAC,192.0.2.100,testing-vm,7d
             --dhcp-range=192.0.2.0,static; no NFQUEUE rule.
+Section ctl (issue 15): two more nfdhcpd daemons on namespaces of their own, one with
+`control_socket =` (off), one with its socket in the temp dir; fixed DHCPDISCOVER rates with
+(a) the socket off, (b) open and nobody tracing, (c) `nfdhcpd ctl trace` attached, (d) `ctl
+trace tap9` (another tap), interleaved over rounds; --ctl-baseline BIN adds (0), an older
+build. Every daemon config of the bench sets control_socket (empty unless the ctl section
+asks for one in the temp dir), so no run binds the default /run/nfdhcpd/control.
 Load: one client MAC (the binding's) with a new xid per request, so every target serves
 the same static host and nfdhcpd needs no MACSPOOF.
 """
@@ -238,13 +244,16 @@ def binding_text(tap, mac=VM_MAC, ip=VM_IP, subnet6=SUBNET6, indev=None):
             f"GATEWAY=192.0.2.1\nSUBNET6={subnet6}\nGATEWAY6=2001:db8:aaaa:bbbb::1\n")
 
 
-def daemon_conf(d, ra_period=300):
+def daemon_conf(d, ra_period=300, control_socket=""):
+    """`control_socket` is always written (empty: off), so no run of the bench binds the
+    default /run/nfdhcpd/control; None leaves the key out (builds older than the socket)."""
+    ctl = "" if control_socket is None else f"control_socket = {control_socket}\n"
     return f"""[general]
 pidfile = {d}/nfdhcpd.pid
 datapath = {d}/state
 logdir = {d}
 user = root
-# load tests: the default per-interface limit (20/s) would cap every step
+{ctl}# load tests: the default per-interface limit (20/s) would cap every step
 rate_limit = 0
 [dhcp]
 enable_dhcp = yes
@@ -323,10 +332,10 @@ class Target:
             self.pids["dhcp"] = p.pid
             self.proc = p
 
-    def start_daemon(self, prefix=()):
+    def start_daemon(self, prefix=(), binary=NFDHCPD):
         lf = self.dir / "daemon.log"
         lf.write_text("")
-        p = spawn(self.host, list(prefix) + [NFDHCPD, "-f", "-c", self.conf], lf)
+        p = spawn(self.host, list(prefix) + [binary, "-f", "-c", self.conf], lf)
         wait_line(lf, "INFO ready", p, 120)
         self.proc = p
         for k in ("dhcp", "rs", "ns"):
@@ -641,6 +650,106 @@ def section_profile(targets, a, results):
             log(f"  perf {t.name} @{rate}/s:\n    " + "\n    ".join(lines[:40]))
 
 
+# The control socket (issue 15): what it costs a reply to have it open, and to trace.
+CTL_VARIANTS = {
+    "base": "(0) build before the event ring",
+    "off": "(a) control_socket = (off)",
+    "open": "(b) socket open, nobody tracing",
+    "trace": "(c) ctl trace (every tap)",
+    "other": "(d) ctl trace tap9 (another tap)",
+}
+
+
+def machine_jiffies():
+    """(busy, steal, total) jiffies of the whole machine, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = f[:8]
+    return user + nice + system + irq + softirq, steal, sum(f[:8])
+
+
+def start_tracer(t, sock, tap, tag):
+    """`nfdhcpd ctl --socket SOCK trace [TAP]` for the whole step, scheduled as the processes
+    under test (so it keeps up and the daemon never drops it as a slow client). Its output
+    goes to a file (not /dev/null) only to count the traced lines; the daemon's work is the
+    same either way."""
+    out = t.dir / f"trace-{tag}.out"
+    f = open(out, "wb")
+    p = subprocess.Popen(PRIO + [str(NFDHCPD), "ctl", "--socket", str(sock), "trace"] + ([tap] if tap else []),
+                         stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+    f.close()
+    PROCS.append(p)
+    wait_line(out, "# tracing", p, 10)
+    time.sleep(0.2)  # the header is written just before the tracer is registered
+    return p, out
+
+
+def ctl_step(t, variant, rate, dur, tag):
+    sock = t.dir / "control"
+    tracer = None
+    if variant in ("trace", "other"):
+        tracer = start_tracer(t, sock, "tap9" if variant == "other" else None, tag)
+    load1 = float(Path("/proc/loadavg").read_text().split()[0])
+    m0 = machine_jiffies()
+    r = load_step(t, "dhcp", rate, dur)
+    m1 = machine_jiffies()
+    total = max(m1[2] - m0[2], 1)
+    r.update(variant=variant, load1=load1, machine_busy_pct=100.0 * (m1[0] - m0[0]) / total,
+             machine_steal_pct=100.0 * (m1[1] - m0[1]) / total, answered_per_s=r["received"] / dur)
+    if tracer:
+        p, out = tracer
+        r["tracer_alive"] = p.poll() is None
+        time.sleep(0.3)  # the daemon's trace backlog drains into the file
+        stop_proc(p)
+        PROCS.remove(p)
+        lines = Path(out).read_bytes().count(b"\n") - 1  # less the "# tracing" header
+        r["traced_lines"] = lines
+        r["traced_pct"] = 100.0 * lines / max(r["received"], 1)
+        out.unlink()
+        log(f"    tracer {'alive' if r['tracer_alive'] else 'GONE'} at the end; {lines} lines "
+            f"({r['traced_pct']:.1f}% of the replies)")
+    time.sleep(0.2)  # the tracer's leave is seen (tracing off) before the next step
+    return r
+
+
+def section_ctl(a, results):
+    """Fixed DHCPDISCOVER rates on daemons that differ only in the control socket: (a) off,
+    (b) open and nobody tracing, (c) `ctl trace` attached, (d) `ctl trace` of another tap
+    (filters everything out), and with --ctl-baseline a build from before the event ring.
+    Two (or three) daemons run side by side on their own namespaces; (b), (c), (d) share one.
+    Steps interleaved, the order rotated every round, medians of the rounds."""
+    res = results.setdefault("ctl", {"rates": a.ctl_rates, "reps": a.ctl_reps, "step_s": a.step,
+                                     "variants": {}, "steps": {}})
+    daemons = {}
+    t = Target("ctloff")
+    t.start_daemon()
+    daemons["off"] = t
+    t = Target("ctlon")
+    t.conf.write_text(daemon_conf(t.dir, control_socket=t.dir / "control"))
+    t.start_daemon()
+    daemons["open"] = daemons["trace"] = daemons["other"] = t
+    variants = ["off", "open", "trace", "other"]
+    if a.ctl_baseline:
+        t = Target("ctlbase")
+        t.conf.write_text(daemon_conf(t.dir, control_socket=None))
+        t.start_daemon(binary=a.ctl_baseline)
+        daemons["base"] = t
+        variants.insert(0, "base")
+        res["baseline"] = a.ctl_baseline
+    res["variants"] = {v: CTL_VARIANTS[v] for v in variants}
+    log("ctl: daemons up: " + ", ".join(f"{v} {daemons[v].name} pid {daemons[v].proc.pid}" for v in variants))
+    for t in {id(x): x for x in daemons.values()}.values():
+        load_step(t, "dhcp", 1000, 1.0)  # warm-up, not counted
+    n = 0
+    for rate in a.ctl_rates:
+        steps = res["steps"].setdefault(str(rate), {v: [] for v in variants})
+        for rep in range(a.ctl_reps):
+            k = rep % len(variants)
+            for v in variants[k:] + variants[:k]:
+                log(f"  ctl {CTL_VARIANTS[v]} @{rate}/s, round {rep + 1}")
+                steps[v].append(ctl_step(daemons[v], v, rate, a.step, f"{rate}-{rep}-{v}-{n}"))
+                n += 1
+
+
 # ------------------------------------------------------------------------------------------
 # Report.
 
@@ -747,6 +856,8 @@ def report(results, meta, a):
             L += lines
             L.append("```")
         L.append("")
+    if "ctl" in results:
+        L += ctl_report(results["ctl"])
     if "allocs" in results:
         L.append("### Heap allocations per request (valgrind DHAT on the whole daemon)")
         L.append("")
@@ -757,6 +868,47 @@ def report(results, meta, a):
         L.append("")
     L += goals(results, a)
     return "\n".join(L)
+
+
+def ctl_report(c):
+    """The control socket's table: medians of the rounds per rate and variant, and the ratios
+    to (a) (socket off)."""
+    L = [f"### Control socket and tracing (issue 15): DHCPDISCOVER -> OFFER, our generator", ""]
+    L.append(f"Medians of {c['reps']} rounds of {c['step_s']:g} s steps, variants interleaved (order rotated every "
+             "round). CPU = the daemon's utime+stime per answered request (min-max of the rounds; schedstat in "
+             "parentheses); (b), (c), (d) are one daemon, (a) another with `control_socket =`"
+             + (f"; (0) `{c['baseline']}`, a build from before the event ring" if c.get("baseline") else "") + ".")
+    L.append("")
+    L.append("| rate /s | variant | CPU µs/reply | vs (a) | answered/s | p99 µs | loss % | traced | machine load1; busy %; steal % |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    summary = []
+    for rate, by in c["steps"].items():
+        off = med(by.get("off", []), "cpu_us_per_reply")
+        for v, st in by.items():
+            if not st:
+                continue
+            cpu = med(st, "cpu_us_per_reply")
+            lo, hi = min(x["cpu_us_per_reply"] for x in st), max(x["cpu_us_per_reply"] for x in st)
+            ratio = f"{cpu / off:.3f}x" if off and v != "off" else ("1" if v == "off" else "–")
+            traced = "–"
+            if "traced_pct" in st[0]:
+                traced = f"{med(st, 'traced_pct'):.1f}%" + ("" if all(x.get("tracer_alive") for x in st) else " (tracer dropped!)")
+            L.append(f"| {int(rate):,} | {c['variants'][v]} | {cpu:.2f} ({lo:.2f}-{hi:.2f}; sched {med(st, 'sched_us_per_reply'):.2f}) | "
+                     f"{ratio} | {fmt(med(st, 'answered_per_s'))} | {fmt(med(st, 'p99_us'))} | {med(st, 'loss_pct'):.2f} | {traced} | "
+                     f"{med(st, 'load1'):.2f}; {med(st, 'machine_busy_pct'):.0f}; {med(st, 'machine_steal_pct'):.1f} |")
+            if off and v != "off":
+                summary.append((v, int(rate), cpu / off, cpu - off))
+    L.append("")
+    for v in ("base", "open", "trace", "other"):
+        xs = [x for x in summary if x[0] == v]
+        if xs:
+            L.append(f"{c['variants'][v]} / (a): " + "; ".join(f"@{r:,}/s {q:.3f}x ({d:+.2f} µs per reply)" for _, r, q, d in xs) + ".")
+    L.append("")
+    for rate, by in c["steps"].items():
+        L.append(f"Threads' on-CPU ms per step @{int(rate):,}/s, first round: "
+                 + "; ".join(f"{v}: {st[0]['threads_ms']}" for v, st in by.items() if st))
+    L.append("")
+    return L
 
 
 def goals(results, a):
@@ -824,7 +976,7 @@ def goals(results, a):
         row("heap allocations per DHCP request (whole daemon)", "0", f"{al['dhcp']['per_request']:.3f}",
             al["dhcp"]["per_request"] < 0.01)
     G.append("")
-    return G
+    return G if len(G) > 5 else []
 
 
 # ------------------------------------------------------------------------------------------
@@ -832,9 +984,13 @@ def goals(results, a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short steps, small scale: a smoke run (figures are rough)")
-    ap.add_argument("--only", default="dhcp,perfdhcp,nd,scale,allocs",
-                    help="comma list of sections: dhcp, perfdhcp, nd, scale, allocs; "
+    ap.add_argument("--only", default="dhcp,perfdhcp,nd,ctl,scale,allocs",
+                    help="comma list of sections: dhcp, perfdhcp, nd, ctl, scale, allocs; "
                          "also profile (perf on the DHCP servers under load; not in the default run)")
+    ap.add_argument("--ctl-baseline", metavar="NFDHCPD",
+                    help="ctl section: also run this nfdhcpd binary (a build from before the control "
+                         "socket; its config has no control_socket key) as variant (0)")
+    ap.add_argument("--ctl-reps", type=int, help="ctl section: rounds (default 3, --quick 1)")
     ap.add_argument("--out", default=str(HERE / "last-run"), help="writes OUT.md and OUT.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs) after the run")
     ap.add_argument("--sched", choices=["rt", "nice", "normal"], default="rt",
@@ -859,12 +1015,20 @@ def main():
     a.ra_watch_s = 7
     a.alloc_requests = 400 if a.quick else 2000
     a.profile_rates = [10000, 30000]
+    # ctl: two fixed rates well inside the loss-free rate (128k/s), and a high one below it.
+    # Not above it: at an offered 140k/s every build (also the one from before the event
+    # ring) answers anywhere between 3k and 60k/s from round to round (2026-12-02), a cliff
+    # whose noise hides any difference between the variants.
+    a.ctl_rates = [8000, 32000, 100000]
+    a.ctl_reps = a.ctl_reps or (1 if a.quick else 3)
 
     if os.geteuid() != 0:
         sys.exit("bench.py: needs root (network namespaces, NFQUEUE)")
     for b in (NFDHCPD, LOADGEN, BARE):
         if not b.exists():
             sys.exit(f"bench.py: {b} missing: run tests/bench/run.sh (it builds everything)")
+    if a.ctl_baseline and not Path(a.ctl_baseline).is_file():
+        sys.exit(f"bench.py: --ctl-baseline {a.ctl_baseline}: no such file")
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     clean_leftovers()
@@ -904,6 +1068,8 @@ def main():
             section_profile(targets, a, results)
         if "allocs" in only:
             section_allocs(targets[0], a, results)
+        if "ctl" in only:
+            section_ctl(a, results)
         if "scale" in only:
             for t in targets:
                 stop_proc(t.proc) if hasattr(t, "proc") else None

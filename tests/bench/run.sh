@@ -6,7 +6,7 @@
 #
 #     bash tests/bench/run.sh            # full run, about 20 minutes on 2 cores
 #     bash tests/bench/run.sh --quick    # smoke run, rough figures, about 6 minutes
-#     bash tests/bench/run.sh --only dhcp,nd   # sections: dhcp perfdhcp nd scale allocs
+#     bash tests/bench/run.sh --only dhcp,nd   # sections: dhcp perfdhcp nd ctl scale allocs
 #
 # Everything runs in private network namespaces (nfdb-<pid>-*) that are removed on exit.
 set -euo pipefail
