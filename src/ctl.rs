@@ -1,6 +1,8 @@
 //! `nfdhcpd ctl`: the client of the control socket (see `control`).
 //!
-//!     nfdhcpd ctl [-c CONFIG] [--socket PATH] [--json] COMMAND [TAP]
+//! ```text
+//! nfdhcpd ctl [-c CONFIG] [--socket PATH] [--json] COMMAND [TAP]
+//! ```
 //!
 //! The socket is `--socket`, else the config file's `[general] control_socket`. The answer
 //! is copied to stdout as it comes (`trace` streams until interrupted). Exit status: 0, 1
