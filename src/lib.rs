@@ -1,7 +1,7 @@
 //! nfdhcpd: answers DHCP, DHCPv6, Router and Neighbor Solicitations of VMs from the host.
 //!
 //! `wire` holds pure packet formats, `reply` pure policy, `binding` the binding files and the
-//! snapshot table; only `worker`, `sender` and `binding::watch` touch the kernel.
+//! snapshot table; only `nfqueue`, `worker`, `sender` and `binding::watch` touch the kernel.
 
 pub mod announce;
 pub mod binding;
@@ -16,6 +16,7 @@ pub mod limiter;
 pub mod logging;
 pub mod logthrottle;
 pub mod metrics;
+pub mod nfqueue;
 pub mod nftcount;
 pub mod privdrop;
 pub mod ra;

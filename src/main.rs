@@ -15,11 +15,12 @@ use nfdhcpd::control::{self, Control, ReloadReport};
 use nfdhcpd::daemon::{self, PidFile, PidFileError, Readiness};
 use nfdhcpd::events::Trace;
 use nfdhcpd::logging::{self, Target};
+use nfdhcpd::nfqueue::{self, QueueSocket};
 use nfdhcpd::privdrop::{self, Account, PrivError};
 use nfdhcpd::ra::RaTimer;
 use nfdhcpd::sender::{self, PacketSocket};
 use nfdhcpd::stats::Stats;
-use nfdhcpd::worker::{self, QueueKind, Worker};
+use nfdhcpd::worker::{QueueKind, Worker};
 use parking_lot::Mutex;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
@@ -348,7 +349,7 @@ fn dump_links_and_scan(
 
 fn spawn_threads(
     run: &Running,
-    queues: Vec<(u16, QueueKind, nfq::Queue)>,
+    queues: Vec<(u16, QueueKind, QueueSocket)>,
     socket: PacketSocket,
     monitor: LinkMonitor,
     dirwatch: DirWatch,
@@ -571,7 +572,7 @@ fn check_state_dir(path: &Path) -> Result<(), StartError> {
     }
 }
 
-fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, nfq::Queue)>, StartError> {
+fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, QueueSocket)>, StartError> {
     let mut wanted = Vec::new();
     if let Some(dhcp) = &config.fixed.dhcp {
         wanted.push((dhcp.dhcp_queue, QueueKind::Dhcp4));
@@ -585,7 +586,7 @@ fn open_queues(config: &Config) -> Result<Vec<(u16, QueueKind, nfq::Queue)>, Sta
     }
     let mut out = Vec::new();
     for (num, kind) in wanted {
-        let queue = worker::open_queue(num).map_err(|source| StartError::Queue {
+        let queue = nfqueue::open(num).map_err(|source| StartError::Queue {
             num,
             kind: kind.as_str(),
             source,

@@ -123,13 +123,27 @@ impl SendHandle {
             .unwrap_or_else(|_| Box::new([0u8; FRAME_CAP]))
     }
 
-    /// Queues a frame for the sender without blocking.
+    /// Queues a frame for the sender without blocking, and wakes it.
     pub fn send(&self, frame: Frame) {
-        match self.tx.try_send(frame) {
-            Ok(()) => self.bell.ring(),
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                Stats::bump(&self.stats.reply_queue_full);
-            }
+        self.push(frame);
+        self.ring();
+    }
+
+    /// Queues a frame for the sender without blocking and without waking it: a queue
+    /// thread pushes a burst's replies, then rings once (issue 16: the wake-up of a
+    /// sleeping sender is the dearest part of a reply).
+    pub fn push(&self, frame: Frame) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(frame)
+        {
+            Stats::bump(&self.stats.reply_queue_full);
+        }
+    }
+
+    /// Wakes the sender if it sleeps and frames are waiting (cheap when not: a fence and a
+    /// load).
+    pub fn ring(&self) {
+        if !self.tx.is_empty() {
+            self.bell.ring();
         }
     }
 }

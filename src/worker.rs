@@ -1,8 +1,8 @@
-//! One thread per NFQUEUE: recv -> look the tap up -> decide -> verdict -> hand the reply
-//! frame to the sender.
+//! One thread per NFQUEUE: read a burst -> per packet look the tap up, decide, hand the
+//! reply frame to the sender -> wake the sender once -> send the burst's verdicts.
 //!
 //! Every message gets exactly one verdict: `process` returns it by value on every path and
-//! `run` is the only caller of `Queue::verdict`. Unbound interfaces are ACCEPTed untouched;
+//! `run` is the only place verdicts are collected and sent. Unbound interfaces are ACCEPTed untouched;
 //! bound ones are DROPped whether or not a reply is built. A panic in a handler (a bug, never
 //! expected) is caught, counted, and the packet still gets its DROP.
 
@@ -11,117 +11,26 @@ use crate::config::Config;
 use crate::events::{Decision, Event, Trace, Traced};
 use crate::limiter::Buckets;
 use crate::logthrottle::Every;
+use crate::nfqueue::QueueSocket;
 use crate::reply::{self, Ctx, Handled, NoReply, Outcome, Packet, ReplyKind, RequestKind};
 use crate::sender::{Frame, SendHandle, FRAME_CAP};
 use crate::stats::Stats;
 use crate::wire::dhcp4::MessageType;
 use crate::wire::dhcp6::MessageType as Dhcp6Type;
+use crate::wire::nfqueue::{PacketMsg, QueueMsg, Verdict};
 use crate::wire::MacAddr;
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
-use nfq::{Message, Queue, Verdict};
-use std::io;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::reply::QueueKind;
 
-/// Payload bytes the kernel copies to us per packet. DHCP messages fit easily; a larger
-/// packet (hostile VM) arrives truncated instead of overflowing nfq's receive buffer, and
-/// still gets its verdict.
-const COPY_RANGE: u16 = 4096;
-/// Packets the kernel holds for us before it starts failing open.
-const QUEUE_MAX_LEN: u32 = 5000;
-/// The netlink socket's receive buffer: enough for a burst of thousands of requests
-/// (DESIGN.md §4: the default kept 166 of 2000).
-const RCVBUF: libc::c_int = 8 * 1024 * 1024;
-
 /// The bit of the packet mark set on every packet we ACCEPT. conf/nfdhcpd.nft counts the
 /// queued kinds of packets that come out of the NFQUEUE rules without it (passed on by the
 /// kernel with no verdict of ours: queue full, or no daemon bound) and clears it again.
 pub const ACCEPT_MARK: u32 = 0x0100_0000;
-
-/// Opens and binds one NFQUEUE; must run before any other thread exists, because the new
-/// netlink socket is found by comparing `/proc/self/fd` before and after `Queue::open`.
-pub fn open_queue(num: u16) -> io::Result<Queue> {
-    let before = socket_fds();
-    let mut queue = Queue::open()?;
-    enlarge_rcvbuf(&before);
-    bind(&mut queue, num)?;
-    queue.set_copy_range(num, COPY_RANGE)?;
-    queue.set_queue_max_len(num, QUEUE_MAX_LEN)?;
-    // Should the daemon stall, requests pass on instead of being black-holed by the kernel.
-    queue.set_fail_open(num, true)?;
-    Ok(queue)
-}
-
-/// How long a queue bound by another process is retried. A predecessor killed a moment ago
-/// (SIGKILL, then a restart at once) holds its queues until its last thread has exited,
-/// which can be after its pid already shows as a zombie.
-const BIND_RETRY: Duration = Duration::from_secs(2);
-
-fn bind(queue: &mut Queue, num: u16) -> io::Result<()> {
-    let deadline = Instant::now() + BIND_RETRY;
-    loop {
-        match queue.bind(num) {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                if Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                }
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!(
-                        "{e}: queue {num} is bound by another process (is another nfdhcpd running?) or we lack CAP_NET_ADMIN"
-                    ),
-                ));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn socket_fds() -> Vec<i32> {
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return Vec::new();
-    };
-    dir.filter_map(Result::ok)
-        .filter(|e| {
-            std::fs::read_link(e.path())
-                .map(|t| t.to_string_lossy().starts_with("socket:"))
-                .unwrap_or(false)
-        })
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect()
-}
-
-/// nfq 0.2.5 exposes no fd: find the one socket `Queue::open` added and force its buffer.
-fn enlarge_rcvbuf(before: &[i32]) {
-    let new: Vec<i32> = socket_fds()
-        .into_iter()
-        .filter(|fd| !before.contains(fd))
-        .collect();
-    let [fd] = new[..] else {
-        log::warn!("cannot identify the NFQUEUE socket; bursts may be dropped by the kernel");
-        return;
-    };
-    // SAFETY: fd is an open socket of ours; the option value outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            (&RCVBUF as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        log::warn!(
-            "cannot enlarge the NFQUEUE socket buffer error=\"{}\"; bursts may be dropped",
-            io::Error::last_os_error()
-        );
-    }
-}
 
 /// At most one Decline warning per period per queue.
 const DECLINE_LOG_EVERY: Duration = Duration::from_secs(10);
@@ -150,9 +59,19 @@ fn log_decline(every: &mut Every, tap: &str, pkt: &Packet) {
     );
 }
 
+/// What `process` decided for a packet; `run` turns it into the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decided {
+    /// Unbound interface: not ours, passed on untouched (but for the mark).
+    Accept,
+    /// Bound interface: answered here or refused, never passed on.
+    Drop,
+}
+use Decided::{Accept, Drop};
+
 /// A queue and everything its thread needs.
 pub struct Worker {
-    pub queue: Queue,
+    pub queue: QueueSocket,
     pub num: u16,
     pub kind: QueueKind,
     pub snapshot: SharedSnapshot,
@@ -174,41 +93,64 @@ impl Worker {
             buckets: Buckets::new(limits.rate_limit, limits.rate_burst),
             declines: Every::new(DECLINE_LOG_EVERY),
         };
-        let mut recv_errors = Every::new(Duration::from_secs(10));
+        let mut errors = Every::new(Duration::from_secs(10));
+        let mut verdicts = self.queue.verdicts();
         loop {
-            let mut msg = match self.queue.recv() {
-                Ok(m) => m,
+            let n = match self.queue.recv() {
+                Ok(n) => n,
                 Err(e) => {
-                    // Also where the kernel reports a failed earlier verdict.
-                    Stats::bump(&self.stats.queue_recv_errors);
-                    if let Some(n) = recv_errors.tick() {
-                        log::warn!(
-                            "queue={} recv failed error=\"{e}\" suppressed={n}",
-                            self.num
-                        );
-                    }
+                    let what = format_args!("recv failed error=\"{e}\"");
+                    self.failed(&mut errors, &self.stats.queue_recv_errors, what);
                     continue;
                 }
             };
-            let verdict = self.process(&msg, &mut local);
-            if verdict == Verdict::Accept {
-                // Tells conf/nfdhcpd.nft's counting chain this packet had our verdict.
-                msg.set_nfmark(msg.get_nfmark() | ACCEPT_MARK);
-            }
-            msg.set_verdict(verdict);
-            if let Err(e) = self.queue.verdict(msg) {
-                Stats::bump(&self.stats.verdict_errors);
-                if let Some(n) = recv_errors.tick() {
-                    log::warn!(
-                        "queue={} verdict failed error=\"{e}\" suppressed={n}",
-                        self.num
-                    );
+            for i in 0..n {
+                for msg in self.queue.messages(i) {
+                    match msg {
+                        Ok(QueueMsg::Packet(pkt)) => {
+                            let verdict = match self.process(&pkt, &mut local) {
+                                // Tells conf/nfdhcpd.nft's counting chain this packet had
+                                // our verdict.
+                                Accept => Verdict::Accept {
+                                    mark: pkt.mark | ACCEPT_MARK,
+                                },
+                                Drop => Verdict::Drop,
+                            };
+                            verdicts.add(pkt.id, verdict);
+                        }
+                        // The kernel reporting a verdict of ours it could not apply.
+                        Ok(QueueMsg::Error(errno)) => {
+                            let e = std::io::Error::from_raw_os_error(errno);
+                            let what = format_args!("verdict failed error=\"{e}\"");
+                            self.failed(&mut errors, &self.stats.verdict_errors, what);
+                        }
+                        Ok(QueueMsg::Other) => {}
+                        Err(e) => {
+                            let what = format_args!("unreadable message error={e:?}");
+                            self.failed(&mut errors, &self.stats.queue_recv_errors, what);
+                        }
+                    }
                 }
+            }
+            // One wake-up of the sender per burst, before the verdicts: it writes the
+            // replies while we send those.
+            self.send.ring();
+            if let Err(e) = self.queue.send_verdicts(&mut verdicts) {
+                let what = format_args!("verdict failed error=\"{e}\"");
+                self.failed(&mut errors, &self.stats.verdict_errors, what);
             }
         }
     }
 
-    fn process(&self, msg: &Message, local: &mut Local) -> Verdict {
+    /// Counts a failure of the queue socket and warns, at most once per period.
+    fn failed(&self, errors: &mut Every, counter: &AtomicU64, what: std::fmt::Arguments) {
+        Stats::bump(counter);
+        if let Some(n) = errors.tick() {
+            log::warn!("queue={} {what} suppressed={n}", self.num);
+        }
+    }
+
+    fn process(&self, msg: &PacketMsg, local: &mut Local) -> Decided {
         let s = &self.stats;
         Stats::bump(match self.kind {
             QueueKind::Dhcp4 => &s.dhcp4_packets,
@@ -216,14 +158,14 @@ impl Worker {
             QueueKind::NeighborSolicit => &s.ns_packets,
             QueueKind::Dhcp6 => &s.dhcp6_packets,
         });
-        let ifindex = match msg.get_physindev() {
-            0 => msg.get_indev(),
+        let ifindex = match msg.physindev {
+            0 => msg.indev,
             port => port,
         };
         let snapshot = self.snapshot.load();
         let Some(slot) = snapshot.get(ifindex) else {
             Stats::bump(&self.stats.accepted_unbound);
-            return Verdict::Accept;
+            return Accept;
         };
         Stats::bump(&self.stats.dropped_bound);
         let config = self.config.load();
@@ -231,7 +173,7 @@ impl Worker {
         local
             .buckets
             .set_limits(limits.rate_limit, limits.rate_burst);
-        let frame_src = msg.get_hw_addr().and_then(MacAddr::from_slice);
+        let frame_src = msg.hw_addr.and_then(MacAddr::from_slice);
         if !local.buckets.allow(ifindex, Instant::now()) {
             Stats::bump(&self.stats.drop_rate_limited);
             self.note(
@@ -240,7 +182,7 @@ impl Worker {
                 msg,
                 &[],
             );
-            return Verdict::Drop;
+            return Drop;
         }
         let entry = match slot {
             Slot::Active(entry) => entry,
@@ -248,22 +190,22 @@ impl Worker {
                 self.count_no_reply(&binding.tap, NoReply::NoHostMac);
                 let why = Decision::NoReply(NoReply::NoHostMac);
                 self.note(slot, Event::now(self.kind, None, why, frame_src), msg, &[]);
-                return Verdict::Drop;
+                return Drop;
             }
         };
         self.answer(msg, slot, entry, &config, local);
-        Verdict::Drop
+        Drop
     }
 
     /// Records a decision in the tap's event log and, while someone traces, hands it on
     /// with copies of the request and the reply.
-    fn note(&self, slot: &Slot, event: Event, msg: &Message, reply: &[u8]) {
+    fn note(&self, slot: &Slot, event: Event, msg: &PacketMsg, reply: &[u8]) {
         slot.events().record(event);
         if self.trace.on() {
             self.trace.publish(Traced {
                 tap: slot.binding().tap.clone(),
                 event,
-                request: msg.get_payload().to_vec(),
+                request: msg.payload.to_vec(),
                 reply: reply.to_vec(),
             });
         }
@@ -273,7 +215,7 @@ impl Worker {
     /// hands a reply to the sender, tells the RA timer of a booting VM.
     fn answer(
         &self,
-        msg: &Message,
+        msg: &PacketMsg,
         slot: &Slot,
         entry: &Entry,
         config: &Config,
@@ -282,8 +224,8 @@ impl Worker {
         let ifindex = entry.ifindex;
         let buf = local.scratch.get_or_insert_with(|| self.send.buffer());
         let pkt = Packet {
-            ip: msg.get_payload(),
-            frame_src: msg.get_hw_addr().and_then(MacAddr::from_slice),
+            ip: msg.payload,
+            frame_src: msg.hw_addr.and_then(MacAddr::from_slice),
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ctx = Ctx {
@@ -318,7 +260,8 @@ impl Worker {
                     log_decline(&mut local.declines, tap, &pkt);
                 }
                 if let Some(buf) = local.scratch.take() {
-                    self.send.send(Frame { ifindex, len, buf });
+                    // Woken once at the end of the burst (`run`).
+                    self.send.push(Frame { ifindex, len, buf });
                 }
             }
             Outcome::NoReply(why) => {

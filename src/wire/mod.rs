@@ -94,6 +94,7 @@ pub mod dns;
 pub mod frame;
 mod mac;
 pub mod ndp;
+pub mod nfqueue;
 
 pub use mac::{MacAddr, MacParseError};
 

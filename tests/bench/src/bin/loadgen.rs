@@ -201,8 +201,16 @@ fn load(kind: Kind, args: &Args) {
     let mut i = 0usize;
     let mut batch = TxBatch::new(64, ifx);
     let t_first = now_ns();
+    // A generator that cannot keep the pace (a saturation step asks more than it can send)
+    // still stops at the end of the duration: the step lasts what it says.
+    let end = start + (duration * 1e9) as u64;
+    let mut sent_total = total;
     while i < total {
         let now = mono_ns();
+        if now > end {
+            sent_total = i;
+            break;
+        }
         let due = start + (i as f64 * interval) as u64;
         if now + 2_000 < due {
             sleep_until_mono(due);
@@ -235,7 +243,7 @@ fn load(kind: Kind, args: &Args) {
     stop.store(true, Ordering::Release);
     let (mut lat, dup, stray, _last_rx) = receiver.join().unwrap_or_else(|_| die("rx thread"));
     lat.sort_unstable();
-    let sent = total as u64 - errors;
+    let sent = sent_total as u64 - errors;
     let received = lat.len() as u64;
     let loss = if sent == 0 {
         100.0
