@@ -204,12 +204,7 @@ impl QueueSocket {
 
     /// An empty verdict collection for this queue's bursts.
     pub fn verdicts(&self) -> Verdicts {
-        Verdicts {
-            queue: self.num,
-            buf: Box::new([0; VERDICT_BUF]),
-            len: 0,
-            newest_drop: None,
-        }
+        Verdicts::new(self.num)
     }
 }
 
@@ -223,6 +218,15 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
+    fn new(queue: u16) -> Verdicts {
+        Verdicts {
+            queue,
+            buf: Box::new([0; VERDICT_BUF]),
+            len: 0,
+            newest_drop: None,
+        }
+    }
+
     /// Adds a packet's verdict. Packets come in id order, so the last DROP is the newest.
     pub fn add(&mut self, id: u32, verdict: Verdict) {
         let queue = self.queue;
@@ -254,5 +258,68 @@ impl Verdicts {
             }
         }
         self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::nfqueue::{write_drop_through, write_verdict};
+
+    /// ACCEPTs go out one by one, in order, before the one batch DROP that names the last
+    /// dropped id: the batch must not take an accepted packet with it (the kernel handles
+    /// the messages of the datagram in order, so the ACCEPTed ones are gone by then).
+    #[test]
+    fn a_burst_is_its_accepts_then_one_batch_drop() {
+        let mut v = Verdicts::new(42);
+        v.add(10, Verdict::Drop);
+        v.add(11, Verdict::Accept { mark: 0x0100_0000 });
+        v.add(12, Verdict::Drop);
+        v.add(13, Verdict::Accept { mark: 0x0100_0005 });
+        v.add(14, Verdict::Drop);
+        let len = v.finish();
+        let mut want = [0u8; 3 * VERDICT_MSG_MAX];
+        let mut n =
+            write_verdict(&mut want, 42, 11, Verdict::Accept { mark: 0x0100_0000 }).expect("room");
+        n += write_verdict(
+            &mut want[n..],
+            42,
+            13,
+            Verdict::Accept { mark: 0x0100_0005 },
+        )
+        .expect("room");
+        n += write_drop_through(&mut want[n..], 42, 14).expect("room");
+        assert_eq!(&v.buf[..len], &want[..n]);
+    }
+
+    #[test]
+    fn a_burst_of_accepts_sends_no_batch_and_an_empty_one_nothing() {
+        let mut v = Verdicts::new(1);
+        assert_eq!(v.finish(), 0);
+        v.add(7, Verdict::Accept { mark: 1 });
+        assert_eq!(v.finish(), 40);
+    }
+
+    /// Ids wrap at 2^32: the batch names the last DROP of the burst, not the largest id.
+    #[test]
+    fn the_batch_names_the_last_drop_across_the_wrap() {
+        let mut v = Verdicts::new(1);
+        v.add(u32::MAX, Verdict::Drop);
+        v.add(0, Verdict::Drop);
+        let len = v.finish();
+        let mut want = [0u8; VERDICT_MSG_MAX];
+        let n = write_drop_through(&mut want, 1, 0).expect("room");
+        assert_eq!(&v.buf[..len], &want[..n]);
+    }
+
+    /// Every slot of a full burst holds an ACCEPT with a mark, and the batch still fits.
+    #[test]
+    fn a_full_burst_fits() {
+        let mut v = Verdicts::new(1);
+        for id in 0..BURST as u32 {
+            v.add(id, Verdict::Accept { mark: id });
+        }
+        v.add(BURST as u32, Verdict::Drop);
+        assert_eq!(v.finish(), BURST * 40 + 32);
     }
 }

@@ -295,19 +295,12 @@ fn queue_full_fail_open_passes_are_counted_and_dumped() {
         BURST,
         &format!("{done:?}"),
     );
-    let waiting = |sb: &Sandbox| {
-        let text = sb.host_must("cat /proc/net/netfilter/nfnetlink_queue");
-        nfdhcpd::stats::kernel_queues(&text)
-            .into_iter()
-            .find(|q| q.queue == DHCP_QUEUE)
-            .map_or(0, |q| q.waiting)
-    };
     let (held, passed) = sb.wait_until(
         "every DISCOVER either held for the daemon or passed on",
         Duration::from_secs(20),
         || {
             let passed = sb.nft_counters().get("inet:unanswered_dhcp4").copied()?;
-            let held = waiting(&sb);
+            let held = dhcp_queue_waiting(&sb);
             (held + passed == BURST).then_some((held, passed))
         },
     );
@@ -342,6 +335,115 @@ fn queue_full_fail_open_passes_are_counted_and_dumped() {
         "fail-open passes that reached INPUT",
         sb.input_count("tap0"),
         passed,
+        &ctx,
+    );
+}
+
+/// What the kernel holds for the stopped daemon of the sandbox's DHCP queue.
+fn dhcp_queue_waiting(sb: &Sandbox) -> u64 {
+    let text = sb.host_must("cat /proc/net/netfilter/nfnetlink_queue");
+    nfdhcpd::stats::kernel_queues(&text)
+        .into_iter()
+        .find(|q| q.queue == DHCP_QUEUE)
+        .map_or(0, |q| q.waiting)
+}
+
+/// Issue 16: the queue thread reads what waits in bursts (up to 32 per `recvmmsg`) and
+/// sends a burst's verdicts in one message, the DROPs as one batch verdict for every id up
+/// to the newest. Two VMs, one bound and one not, send DISCOVERs at once to the stopped
+/// daemon; continued, it reads the held mix in bursts. Every unbound packet must be passed
+/// on with our mark (reaching INPUT, not counted as unanswered), every bound one dropped,
+/// nothing left in the queue, no verdict refused by the kernel.
+#[test]
+fn held_burst_of_bound_and_unbound_packets_gets_each_its_verdict() {
+    let test = "held_burst_of_bound_and_unbound_packets_gets_each_its_verdict";
+    const EACH: u64 = 1000;
+    let _heavy = heavy();
+    let Some(mut sb) = Sandbox::start_test(test, Needs::base().scapy()) else {
+        return;
+    };
+    let bound = sb.add_quiet_vm("tap0");
+    sb.silence_stack(&bound);
+    let unbound = sb.add_quiet_vm("tap1");
+    sb.silence_stack(&unbound);
+    sb.write_binding("tap0", &Binding::for_vm(&bound));
+    sb.start_daemon(&Conf::unlimited());
+    sb.wait_log(0, "binding active tap=tap0", BINDING_TIMEOUT);
+    sb.signal_daemon("STOP");
+    let count = EACH.to_string();
+    let args = [
+        "flood",
+        "--kind",
+        "dhcp4",
+        "--seconds",
+        "60",
+        "--max-count",
+        &count,
+        "--linger",
+        "0",
+    ];
+    let outs = [
+        sb.spawn_vmpkt(&bound, &args),
+        sb.spawn_vmpkt(&unbound, &args),
+    ];
+    for out in &outs {
+        let done = sb.wait_vmpkt(out, Duration::from_secs(90));
+        expect_eq(
+            &sb,
+            "sent",
+            done_u64(&done, "sent"),
+            EACH,
+            &format!("{done:?}"),
+        );
+    }
+    sb.wait_until(
+        "both VMs' DISCOVERs held for the stopped daemon",
+        Duration::from_secs(20),
+        || (dhcp_queue_waiting(&sb) == 2 * EACH).then_some(()),
+    );
+    sb.signal_daemon("CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ctr(&sb.counters(), "dhcp4_packets") != 2 * EACH || dhcp_queue_waiting(&sb) != 0 {
+        if Instant::now() >= deadline {
+            sb.fail("the daemon did not read and verdict every held DISCOVER");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let c = sb.counters();
+    let nft = sb.nft_counters();
+    let ctx = format!("counters {c:?}; nft {nft:?}");
+    eprintln!("{test}: {ctx}");
+    for (name, want) in [
+        ("accepted_unbound", EACH),
+        ("dropped_bound", EACH),
+        ("verdict_errors", 0),
+        ("queue_recv_errors", 0),
+    ] {
+        expect_eq(&sb, name, ctr(&c, name), want, &ctx);
+    }
+    expect_eq(
+        &sb,
+        "tap1 DISCOVERs reaching INPUT",
+        sb.input_count("tap1"),
+        EACH,
+        &ctx,
+    );
+    expect_eq(
+        &sb,
+        "tap0 DISCOVERs reaching INPUT",
+        sb.input_count("tap0"),
+        0,
+        &ctx,
+    );
+    let unanswered = nft
+        .get("inet:unanswered_dhcp4")
+        .copied()
+        .unwrap_or(u64::MAX);
+    expect_eq(
+        &sb,
+        "DISCOVERs passed on without our mark",
+        unanswered,
+        0,
         &ctx,
     );
 }
