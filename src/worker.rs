@@ -2,9 +2,9 @@
 //! reply frame to the sender -> wake the sender once -> send the burst's verdicts.
 //!
 //! Every message gets exactly one verdict: `process` returns it by value on every path and
-//! `run` is the only place verdicts are collected and sent. Unbound interfaces are ACCEPTed untouched;
-//! bound ones are DROPped whether or not a reply is built. A panic in a handler (a bug, never
-//! expected) is caught, counted, and the packet still gets its DROP.
+//! `run` is the only place verdicts are collected and sent. Unbound interfaces are ACCEPTed
+//! untouched; bound ones are DROPped whether or not a reply is built. A panic in a handler
+//! (a bug, never expected) is caught, counted, and the packet still gets its DROP.
 
 use crate::binding::snapshot::{Change, Entry, SharedSnapshot, Slot};
 use crate::config::Config;
