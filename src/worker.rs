@@ -67,7 +67,6 @@ enum Decided {
     /// Bound interface: answered here or refused, never passed on.
     Drop,
 }
-use Decided::{Accept, Drop};
 
 /// A queue and everything its thread needs.
 pub struct Worker {
@@ -111,10 +110,10 @@ impl Worker {
                             let verdict = match self.process(&pkt, &mut local) {
                                 // Tells conf/nfdhcpd.nft's counting chain this packet had
                                 // our verdict.
-                                Accept => Verdict::Accept {
+                                Decided::Accept => Verdict::Accept {
                                     mark: pkt.mark | ACCEPT_MARK,
                                 },
-                                Drop => Verdict::Drop,
+                                Decided::Drop => Verdict::Drop,
                             };
                             verdicts.add(pkt.id, verdict);
                         }
@@ -165,7 +164,7 @@ impl Worker {
         let snapshot = self.snapshot.load();
         let Some(slot) = snapshot.get(ifindex) else {
             Stats::bump(&self.stats.accepted_unbound);
-            return Accept;
+            return Decided::Accept;
         };
         Stats::bump(&self.stats.dropped_bound);
         let config = self.config.load();
@@ -182,7 +181,7 @@ impl Worker {
                 msg,
                 &[],
             );
-            return Drop;
+            return Decided::Drop;
         }
         let entry = match slot {
             Slot::Active(entry) => entry,
@@ -190,11 +189,11 @@ impl Worker {
                 self.count_no_reply(&binding.tap, NoReply::NoHostMac);
                 let why = Decision::NoReply(NoReply::NoHostMac);
                 self.note(slot, Event::now(self.kind, None, why, frame_src), msg, &[]);
-                return Drop;
+                return Decided::Drop;
             }
         };
         self.answer(msg, slot, entry, &config, local);
-        Drop
+        Decided::Drop
     }
 
     /// Records a decision in the tap's event log and, while someone traces, hands it on

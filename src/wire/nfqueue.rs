@@ -19,9 +19,7 @@ const NLA_HDRLEN: usize = 4;
 /// The two top bits of `nla_type` are flags (nested, network byte order).
 const NLA_TYPE_MASK: u16 = 0x3fff;
 
-const NLMSG_NOOP: u16 = 1;
 const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const NLM_F_REQUEST: u16 = 1;
 
 const SUBSYS_QUEUE: u16 = libc::NFNL_SUBSYS_QUEUE as u16;
@@ -108,7 +106,7 @@ fn parse_message(msg: &[u8]) -> Result<QueueMsg<'_>, WireError> {
             let errno = body.get(0..4).map(u32_ne).ok_or(WireError::Truncated)? as i32;
             Ok(QueueMsg::Error(errno.saturating_abs()))
         }
-        NLMSG_NOOP | NLMSG_DONE => Ok(QueueMsg::Other),
+        // NLMSG_NOOP, NLMSG_DONE, or a type we did not ask for.
         _ => Ok(QueueMsg::Other),
     }
 }

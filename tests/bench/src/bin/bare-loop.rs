@@ -39,26 +39,11 @@ fn sys(path: &str) -> String {
         .to_string()
 }
 
-fn socket_fds() -> Vec<i32> {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| {
-                    std::fs::read_link(e.path())
-                        .map(|t| t.to_string_lossy().starts_with("socket:"))
-                        .unwrap_or(false)
-                })
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// As src/worker.rs: open, force the netlink socket's buffer to 8 MiB, bind, configure.
+/// As src/nfqueue.rs: open, force the netlink socket's buffer to 8 MiB, bind, configure.
 fn open_queue(num: u16) -> Queue {
-    let before = socket_fds();
+    let before = nfdhcpd::nfqueue::socket_fds();
     let mut q = Queue::open().unwrap_or_else(|e| die(format!("Queue::open: {e}")));
-    let new: Vec<i32> = socket_fds()
+    let new: Vec<i32> = nfdhcpd::nfqueue::socket_fds()
         .into_iter()
         .filter(|f| !before.contains(f))
         .collect();
